@@ -1,0 +1,14 @@
+import os.path as osp
+
+import pytest
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+SHARED_DATA = osp.join(osp.dirname(REPO_ROOT), 'shared', 'data')
+
+
+@pytest.fixture(scope='session')
+def shared_data() -> str:
+    """``../shared/data`` beside the checkout (read-only real data); skips when it is absent."""
+    if not osp.isdir(SHARED_DATA):
+        pytest.skip(f'real data folder {SHARED_DATA} is absent (see ../shared/data/README.md)')
+    return SHARED_DATA

@@ -1,0 +1,159 @@
+"""mmcausal.compat: mmengine checkpoints under weights-only torch.load, LVISEval on NumPy 2."""
+import copy
+import io
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import HistoryBuffer
+from mmengine.model import BaseModel
+from mmengine.runner import Runner, load_checkpoint
+
+import mmcausal  # noqa: F401  (applies the compat fixes)
+
+
+class ToyRegressor(BaseModel):
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = torch.nn.Linear(2, 1)
+
+    def forward(self, inputs, labels, mode='tensor'):
+        out = self.fc(inputs).squeeze(1)
+        if mode == 'loss':
+            return dict(loss=((out - labels)**2).mean())
+        return [dict(pred=o, label=t) for o, t in zip(out, labels)]
+
+
+class MeanSquaredError(BaseMetric):
+
+    def process(self, data_batch, data_samples) -> None:
+        self.results.extend(float((s['pred'] - s['label'])**2) for s in data_samples)
+
+    def compute_metrics(self, results) -> dict:
+        return dict(mse=sum(results) / len(results))
+
+
+def make_runner(work_dir, **kwargs) -> Runner:
+    torch.manual_seed(0)
+    data = [dict(inputs=torch.randn(2), labels=torch.randn(())) for _ in range(8)]
+    loader = dict(dataset=data, sampler=dict(type='DefaultSampler', shuffle=False), batch_size=4,
+                  collate_fn=dict(type='default_collate'))
+    return Runner(model=ToyRegressor(), work_dir=str(work_dir), train_dataloader=loader,
+                  optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9)),
+                  train_cfg=dict(by_epoch=True, max_epochs=kwargs.pop('max_epochs', 1)),
+                  test_dataloader=loader, test_cfg=dict(),
+                  test_evaluator=dict(type=MeanSquaredError), default_hooks=dict(logger=None),
+                  **kwargs)
+
+
+def test_checkpoint_round_trip_is_weights_only(tmp_path):
+    runner = make_runner(tmp_path / 'train')
+    runner.train()
+    ckpt = tmp_path / 'train' / 'epoch_1.pth'
+    trained = copy.deepcopy(runner.model.state_dict())
+
+    # The message hub in the checkpoint holds HistoryBuffers, NumPy arrays and scalars.
+    raw = torch.load(ckpt, weights_only=True)
+    assert isinstance(raw['message_hub']['log_scalars']['train/loss'], HistoryBuffer)
+
+    # load_checkpoint (test / load_from) restores the weights exactly.
+    fresh = ToyRegressor()
+    load_checkpoint(fresh, str(ckpt))
+    for key, value in trained.items():
+        assert torch.equal(fresh.state_dict()[key], value)
+
+    # Resume continues from epoch 1 with the saved weights and optimizer state.
+    resumed = make_runner(tmp_path / 'resume', max_epochs=2, resume=True, load_from=str(ckpt))
+    resumed.load_or_resume()
+    assert resumed.epoch == 1 and resumed.iter == 2
+    assert resumed.optim_wrapper.optimizer.state_dict()['state']  # momentum buffers are back
+    for key, value in trained.items():
+        assert torch.equal(resumed.model.state_dict()[key], value)
+    resumed.train()
+    assert resumed.epoch == 2
+
+    # Testing from the checkpoint gives the error of the trained weights.
+    tester = make_runner(tmp_path / 'test', load_from=str(ckpt))
+    mse = tester.test()['mse']
+    with torch.no_grad():
+        preds = [fresh.fc(s['inputs']).item() for s in tester.test_dataloader.dataset]
+    labels = [s['labels'].item() for s in tester.test_dataloader.dataset]
+    assert mse == pytest.approx(np.mean([(p - t)**2 for p, t in zip(preds, labels)]), rel=1e-6)
+
+
+class _CallsGetattr:
+    """Pickles as builtins.getattr(target, name), as a malicious checkpoint could."""
+
+    def __init__(self, target, name):
+        self.target, self.name = target, name
+
+    def __reduce__(self):
+        return getattr, (self.target, self.name)
+
+
+@pytest.mark.parametrize('target, name', [(HistoryBuffer, '__init__'), (np.ndarray, 'tofile')])
+def test_getattr_is_not_allow_listed_beyond_history_buffer(target, name):
+    buffer = io.BytesIO()
+    torch.save({'x': _CallsGetattr(target, name)}, buffer)
+    buffer.seek(0)
+    with pytest.raises(pickle.UnpicklingError, match='getattr only on public HistoryBuffer'):
+        torch.load(buffer, weights_only=True)
+
+
+def test_numpy_keeps_no_float_alias():
+    import lvis.eval
+    assert not hasattr(np, 'float')  # the fix is local to lvis.eval
+    assert lvis.eval.np.float is float
+    assert lvis.eval.np.cumsum is np.cumsum
+
+
+def _lvis_gt():
+    images = [dict(id=i, width=100, height=100, not_exhaustive_category_ids=[],
+                   neg_category_ids=[]) for i in (1, 2)]
+    categories = [dict(id=1, name='a', frequency='f'), dict(id=2, name='b', frequency='r')]
+    boxes = [(1, 1, [10, 10, 20, 20]), (1, 1, [50, 50, 30, 30]), (2, 2, [5, 5, 40, 40])]
+    annotations = [dict(id=i + 1, image_id=img, category_id=cat, bbox=box, area=box[2] * box[3],
+                        segmentation=[[box[0], box[1], box[0] + box[2], box[1], box[0] + box[2],
+                                       box[1] + box[3], box[0], box[1] + box[3]]])
+                   for i, (img, cat, box) in enumerate(boxes)]
+    return dict(images=images, categories=categories, annotations=annotations)
+
+
+def _lvis_ap(tmp_path, detections):
+    import json
+
+    from lvis import LVIS, LVISEval, LVISResults
+    (tmp_path / 'gt.json').write_text(json.dumps(_lvis_gt()))
+    gt = LVIS(str(tmp_path / 'gt.json'))
+    evaluator = LVISEval(gt, LVISResults(gt, detections), iou_type='bbox')
+    evaluator.run()
+    return evaluator.get_results()
+
+
+def test_lvis_eval_runs_on_numpy_2_with_known_ap(tmp_path):
+    perfect = [dict(image_id=a['image_id'], category_id=a['category_id'], bbox=a['bbox'],
+                    score=0.9) for a in _lvis_gt()['annotations']]
+    results = _lvis_ap(tmp_path, perfect)
+    assert results['AP'] == pytest.approx(1.0)
+    assert results['APf'] == pytest.approx(1.0) and results['APr'] == pytest.approx(1.0)
+
+    # Category 'a': a higher-scored false positive, then one of its two boxes found.
+    # Precision 1/2 at recall 1/2 and nothing beyond: 51 of LVIS's 101 recall points hold 0.5.
+    # Category 'b' is found perfectly (AP 1). Mean over the two categories:
+    half = [dict(image_id=1, category_id=1, bbox=[70, 0, 10, 10], score=0.95),
+            dict(image_id=1, category_id=1, bbox=[10, 10, 20, 20], score=0.9),
+            dict(image_id=2, category_id=2, bbox=[5, 5, 40, 40], score=0.9)]
+    results = _lvis_ap(tmp_path, half)
+    assert results['APf'] == pytest.approx(51 * 0.5 / 101)
+    assert results['AP'] == pytest.approx((51 * 0.5 / 101 + 1.0) / 2)
+
+
+def test_package_configs_resolve_from_an_editable_install(tmp_path):
+    from mmengine.config import Config
+    child = tmp_path / 'child.py'
+    child.write_text("_base_ = 'mmcausal::_base_/default_runtime.py'\n")
+    cfg = Config.fromfile(str(child))
+    assert cfg.custom_imports['imports'] == ['mmcausal']

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# One-command set-up of the mmcausal stack into the active Python environment.
+#
+#   bash tools/install.sh
+#
+# Idempotent: an installed torch is kept, mmcv is not rebuilt when `import mmcv.ops` already works,
+# and a built mmcv wheel is cached per (torch version, Python tag) under $MMCAUSAL_CACHE
+# (default ~/.cache/mmcausal). Environment knobs: PYTHON (interpreter), TORCH_SPEC (what to install
+# when no torch is present), MAX_JOBS (parallel compile jobs for mmcv).
+set -euo pipefail
+
+PYTHON=${PYTHON:-python3}
+TORCH_SPEC=${TORCH_SPEC:-"torch==2.14.1 torchvision==0.29.1"}
+MMCV_VERSION=2.1.0
+CACHE=${MMCAUSAL_CACHE:-$HOME/.cache/mmcausal}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+step() { echo "[install] $*"; }
+die() { echo "[install] ERROR: $*" >&2; exit 1; }
+py() { "$PYTHON" "$@"; }
+pip_install() { py -m pip install --disable-pip-version-check -q "$@"; }
+
+step "python: $(py -c 'import sys; print(sys.executable, sys.version.split()[0])')" \
+  || die "no Python interpreter '$PYTHON'; set PYTHON=/path/to/python3"
+py -c 'import sys; sys.exit(sys.version_info < (3, 8))' || die "Python >= 3.8 is required"
+
+step "build tools: setuptools>=77,<82 (keeps pkg_resources for mmengine), wheel, ninja, packaging"
+pip_install 'setuptools>=77,<82' wheel ninja packaging
+
+if py -c 'import torch, torchvision' 2>/dev/null; then
+  step "torch: keeping installed $(py -c 'import torch, torchvision; print(torch.__version__, "/ torchvision", torchvision.__version__)')"
+else
+  step "torch: installing $TORCH_SPEC"
+  # shellcheck disable=SC2086
+  pip_install $TORCH_SPEC
+fi
+TORCH_VERSION=$(py -c 'import torch; print(torch.__version__)')
+
+mmcv_ops_ok() {
+  py - <<'EOF' 2>/dev/null
+import mmcv, mmcv.ops  # noqa: F401  (compiled ops load against the installed torch)
+from packaging.version import Version
+assert Version('2.0.0rc4') <= Version(mmcv.__version__) < Version('2.2.0')
+EOF
+}
+
+build_mmcv_wheel() {  # $1: folder the wheel is written to
+  local out=$1 src log
+  py -c 'import os, sysconfig; p = sysconfig.get_paths()["include"]; assert os.path.exists(os.path.join(p, "Python.h"))' \
+    || die "Python headers (Python.h) are missing; install them (e.g. apt-get install python3-dev)"
+  command -v g++ >/dev/null || die "no C++ compiler; install g++ >= 10 (e.g. apt-get install g++)"
+  local gxx_major; gxx_major=$(g++ -dumpversion | cut -d. -f1)
+  [ "$gxx_major" -ge 10 ] || die "g++ $gxx_major is too old: torch $TORCH_VERSION's headers need C++20 (g++ >= 10)"
+  src=$(mktemp -d); log="$CACHE/logs/mmcv-$MMCV_VERSION-torch-$TORCH_VERSION.log"
+  mkdir -p "$(dirname "$log")" "$out"
+  step "mmcv: building $MMCV_VERSION with compiled ops from source (about 15-25 min on 2 cores); log: $log"
+  py -m pip download -q --no-deps --no-binary :all: --no-build-isolation "mmcv==$MMCV_VERSION" -d "$src" >"$log" 2>&1 \
+    || { tail -n 20 "$log"; die "could not download the mmcv $MMCV_VERSION source distribution"; }
+  tar -xzf "$src/mmcv-$MMCV_VERSION.tar.gz" -C "$src"
+  # mmcv's setup.py hard-codes -std=c++14/17; torch >= 2.10's headers require C++20.
+  sed -i 's/-std=c++1[47]/-std=c++20/g' "$src/mmcv-$MMCV_VERSION/setup.py"
+  if ! MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} py -m pip wheel --no-deps --no-build-isolation \
+      -w "$out" "$src/mmcv-$MMCV_VERSION" >>"$log" 2>&1; then
+    grep -m 5 -E 'error|Error' "$log" || true
+    die "building mmcv failed; the full log is $log"
+  fi
+  rm -rf "$src"
+}
+
+if mmcv_ops_ok; then
+  step "mmcv: $(py -c 'import mmcv; print(mmcv.__version__)') with compiled ops already works; not rebuilding"
+else
+  wheel_dir="$CACHE/wheels/torch-$TORCH_VERSION-$(py -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')"
+  wheel=$(ls "$wheel_dir"/mmcv-"$MMCV_VERSION"-*.whl 2>/dev/null | head -n 1 || true)
+  if [ -z "$wheel" ]; then
+    pip_install 'mmengine==0.10.7' addict yapf pyyaml Pillow opencv-python
+    build_mmcv_wheel "$wheel_dir"
+    wheel=$(ls "$wheel_dir"/mmcv-"$MMCV_VERSION"-*.whl | head -n 1)
+  else
+    step "mmcv: using the cached wheel $wheel"
+  fi
+  pip_install "$wheel"
+  mmcv_ops_ok || die "mmcv is installed but 'import mmcv.ops' fails; delete $wheel_dir and run again"
+fi
+
+step "OpenMMLab stack and mmcausal (editable), with test and plotting extras"
+pip_install -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/optional.txt" -r "$ROOT/requirements/tests.txt"
+pip_install --no-build-isolation --no-deps -e "$ROOT"
+
+py -c 'import mmcausal, mmcv.ops, mmdet, mmpretrain; print("[install] ok: mmcausal", mmcausal.__version__, "| mmcv", mmcv.__version__, "| mmdet", mmdet.__version__, "| mmpretrain", mmpretrain.__version__)'
