@@ -131,7 +131,8 @@ class CausalClassifier(nn.Module):
         if self.direction.is_zero:
             if not self._warned_zero_direction:
                 warnings.warn(f'{self._prefix}: alpha={self.alpha} but the head direction is still '
-                              'zero (untrained model or a checkpoint without it); predicting with '
+                              'zero (untrained model, training without HeadDirectionHook, or a '
+                              'checkpoint without it); predicting with '
                               'the de-confounded logits')
                 self._warned_zero_direction = True
             return False

@@ -1,5 +1,6 @@
 """The head direction: the decayed running sum of batch-mean training features."""
 import warnings
+from typing import Optional
 
 import torch
 import torch.distributed as dist
@@ -20,6 +21,10 @@ class HeadDirection(nn.Module):
     batch. Non-finite rows are dropped with a warning, and a step that recorded no row leaves
     ``d`` unchanged. Only the direction of ``d`` is used by TDE.
 
+    The pending batch (float64 feature sum and row count, (C + 1,)) is a plain attribute, not a
+    buffer, so a DDP wrapper with ``broadcast_buffers=True`` cannot overwrite one rank's pending
+    rows with rank 0's between accumulated micro-batches.
+
     Args:
         channels (int): Feature size C; ``direction`` has shape (C,).
     """
@@ -27,8 +32,7 @@ class HeadDirection(nn.Module):
     def __init__(self, channels: int) -> None:
         super().__init__()
         self.register_buffer('direction', torch.zeros(channels))
-        self.register_buffer('_feature_sum', torch.zeros(channels, dtype=torch.float64), persistent=False)
-        self.register_buffer('_num_features', torch.zeros((), dtype=torch.float64), persistent=False)
+        self._pending: Optional[Tensor] = None
 
     @property
     def is_zero(self) -> bool:
@@ -44,21 +48,22 @@ class HeadDirection(nn.Module):
             warnings.warn(f'HeadDirection: dropped {int((~finite).sum())} of {len(features)} feature '
                           'rows with NaN/inf values from the head direction update')
             features = features[finite]
-        self._feature_sum += features.sum(dim=0)
-        self._num_features += len(features)
+        pending = torch.cat([features.sum(dim=0), features.new_tensor([len(features)])])
+        self._pending = pending if self._pending is None else self._pending + pending
 
     @torch.no_grad()
     def update(self, momentum: float) -> None:
         """Fold the pending batch into ``d`` (``d <- momentum * d + global mean``) and clear it."""
-        pending = torch.cat([self._feature_sum, self._num_features.view(1)])
+        pending = self._pending
+        if pending is None:  # every rank joins the all-reduce, also with nothing recorded
+            pending = self.direction.new_zeros(self.direction.numel() + 1, dtype=torch.float64)
         if dist.is_available() and dist.is_initialized():
             dist.all_reduce(pending, op=dist.ReduceOp.SUM)
         feature_sum, count = pending[:-1], pending[-1]
         if count > 0:
             mean = (feature_sum / count).to(self.direction.dtype)
             self.direction.mul_(momentum).add_(mean)
-        self._feature_sum.zero_()
-        self._num_features.zero_()
+        self._pending = None
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
                               unexpected_keys, error_msgs) -> None:

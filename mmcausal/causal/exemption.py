@@ -12,8 +12,9 @@ def background_exempted_scores(logits: Tensor, tde_logits: Tensor) -> Tensor:
         score_bg = p_bg
         score_i  = (1 - p_bg) * q_i / (1 - q_bg)     for every foreground class i
 
-    so each row sums to 1 and TDE only re-ranks the foreground classes. ``1 - q_bg`` is computed
-    as the sum of the foreground q, which stays exact when q_bg is close to 1.
+    so each row sums to 1 and TDE only re-ranks the foreground classes. ``q_i / (1 - q_bg)`` is
+    computed as the softmax of the foreground TDE logits alone, which equals it and stays exact
+    (never 0 / 0) however close to 1 q_bg is.
 
     Args:
         logits (Tensor): De-confounded logits z, (N, num_classes + 1).
@@ -22,8 +23,6 @@ def background_exempted_scores(logits: Tensor, tde_logits: Tensor) -> Tensor:
     Returns:
         Tensor: (N, num_classes + 1) scores.
     """
-    p = logits.softmax(dim=-1)
-    q_fg = tde_logits.softmax(dim=-1)[..., :-1]
-    p_bg = p[..., -1:]
-    fg = (1 - p_bg) * q_fg / q_fg.sum(dim=-1, keepdim=True)
+    p_bg = logits.softmax(dim=-1)[..., -1:]
+    fg = (1 - p_bg) * tde_logits[..., :-1].softmax(dim=-1)
     return torch.cat([fg, p_bg], dim=-1)

@@ -54,10 +54,12 @@ def test_half_precision_features_accumulate_in_float():
     assert head.direction.item() == 2048.5
 
 
-def test_state_dict_holds_only_the_direction():
+def test_only_the_direction_is_a_buffer():
+    # Pending rows are no buffer: DDP's broadcast_buffers=True must not overwrite them.
     head = HeadDirection(2)
     head.record(torch.ones(1, 2))
     assert list(head.state_dict()) == ['direction']
+    assert [name for name, _ in head.named_buffers()] == ['direction']
 
 
 def test_checkpoint_without_direction_loads_with_warning_and_zero():

@@ -1,0 +1,181 @@
+"""Long-tailed subsets of a classification dataset (CIFAR-10/100-LT and the like).
+
+Class ``i`` of ``C`` keeps ``n_i`` images, class 0 being the head with ``n_max`` images:
+
+    exp   n_i = int(n_max * ratio ** (-i / (C - 1)))           (Cui et al. 2019, Cao et al. 2019)
+    step  n_i = n_max for i < C // 2, int(n_max / ratio) for i >= C // 2
+
+so ``n_0 / n_{C-1} = ratio`` (the imbalance ratio). From a balanced CIFAR-10 (5,000 per class)
+the exp profile at ratio 100 keeps 5000, 2997, ..., 50 images, 12,406 in all; from CIFAR-100
+(500 per class) 500, ..., 5, 10,847 in all.
+"""
+import copy
+from typing import Any, List, Optional, Union
+
+import numpy as np
+from mmengine.dataset import BaseDataset
+
+from mmpretrain.registry import DATASETS
+
+PROFILES = ('exp', 'step')
+SUBSETS = ('train', 'held_out')
+
+
+def long_tailed_counts(n_max: int, num_classes: int, imbalance_ratio: float,
+                       profile: str = 'exp') -> List[int]:
+    """Per-class image counts of a long-tailed subset (module docstring), class 0 the head.
+
+    Args:
+        n_max (int): Images of the head class, >= 1.
+        num_classes (int): C, >= 2.
+        imbalance_ratio (float): n_max / n_min, >= 1.
+        profile (str): ``'exp'`` or ``'step'``.
+
+    Returns:
+        list[int]: C counts, each >= 1.
+    """
+    if imbalance_ratio < 1:
+        raise ValueError(f'imbalance_ratio must be >= 1 (head size / tail size), got '
+                         f'{imbalance_ratio}; use e.g. 100, 50 or 10.')
+    if profile not in PROFILES:
+        raise ValueError(f'profile must be one of {PROFILES}, got {profile!r}.')
+    if num_classes < 2:
+        raise ValueError(f'a long-tailed subset needs at least 2 classes, the dataset has '
+                         f'{num_classes}.')
+    if n_max < 1:
+        raise ValueError(f'max_per_class (n_max) must be >= 1, got {n_max}.')
+    if profile == 'exp':
+        counts = [int(n_max * imbalance_ratio ** (-i / (num_classes - 1)))
+                  for i in range(num_classes)]
+    else:
+        counts = [n_max if i < num_classes // 2 else int(n_max / imbalance_ratio)
+                  for i in range(num_classes)]
+    if min(counts) == 0:
+        raise ValueError(f'imbalance_ratio={imbalance_ratio} with {n_max} head images leaves '
+                         f'class {counts.index(0)} empty; lower imbalance_ratio or raise '
+                         f'max_per_class.')
+    return counts
+
+
+@DATASETS.register_module()
+class LongTailedDataset:
+    """A long-tailed subset of a dataset, or the balanced held-out set reserved beside it.
+
+    Each class's images are ordered by a permutation from ``numpy.random.default_rng(seed)``
+    (classes in order). The last ``held_out_per_class`` of class ``i`` are reserved: they form
+    the held-out subset, and the long-tailed subset takes the first
+    ``min(n_i, size_i - held_out_per_class)``. So the two never overlap (validating on
+    ``subset='held_out'`` uses only training images the long-tailed set left out), and the
+    reservation changes only the classes it caps: from CIFAR-10 at ratio 100 with 100 held out
+    per class, the head keeps 4,900 images and classes 1-9 the same 2,997 ... 50 as without it.
+    Give both wrappers the same arguments but ``subset``. The choice depends only on the
+    source's order of samples and the arguments, so it is the same on every machine and rank.
+
+    Like mmengine's ``ClassBalancedDataset`` it wraps ``dataset`` and forwards
+    ``__getitem__``/``get_data_info`` (and so the source's pipeline), but it has no
+    ``lazy_init``: the subset, and ``train_class_counts`` in ``metainfo``, need the source's
+    labels, so the source is fully initialized on construction. The subset is a
+    ``dataset.get_subset`` copy, so a training-mode refetch of a bad sample stays inside it.
+
+    Args:
+        dataset (BaseDataset | dict): The source (e.g. ``CIFAR10``, ``CIFAR100``, a
+            ``CustomDataset`` folder); single-label, with ``classes`` in its metainfo.
+        imbalance_ratio (float): ``n_max / n_min``, >= 1. Defaults to 100.
+        profile (str): ``'exp'`` or ``'step'`` (module docstring). Defaults to ``'exp'``.
+        seed (int): Seed of the per-class permutations. Defaults to 0.
+        subset (str): ``'train'`` (the long-tailed subset) or ``'held_out'`` (the reserved
+            images, ``held_out_per_class`` of every class). Defaults to ``'train'``.
+        held_out_per_class (int, optional): Images reserved per class; required for
+            ``subset='held_out'``. Defaults to None: none reserved, the exact profile sizes.
+        max_per_class (int, optional): ``n_max`` of the profile. Defaults to the smallest class
+            of the source, which every class can supply: the per-class count of a balanced
+            source (5,000 for CIFAR-10, 500 for CIFAR-100).
+
+    ``metainfo`` is the source's plus ``train_class_counts`` (list[int], the long-tailed subset's
+    images per class) for both subsets, which :class:`LongTailAccuracy` reads; ``indices``
+    (np.ndarray) holds the chosen indices of the source, ascending.
+    """
+
+    def __init__(self,
+                 dataset: Union[BaseDataset, dict],
+                 imbalance_ratio: float = 100,
+                 profile: str = 'exp',
+                 seed: int = 0,
+                 subset: str = 'train',
+                 held_out_per_class: Optional[int] = None,
+                 max_per_class: Optional[int] = None):
+        if subset not in SUBSETS:
+            raise ValueError(f'subset must be one of {SUBSETS}, got {subset!r}.')
+        if held_out_per_class is None and subset == 'held_out':
+            raise ValueError("subset='held_out' needs held_out_per_class (images per class).")
+        if held_out_per_class is not None and held_out_per_class < 1:
+            raise ValueError(f'held_out_per_class must be >= 1, got {held_out_per_class}; '
+                             f'leave it None to reserve nothing.')
+        if isinstance(dataset, dict):
+            dataset = DATASETS.build(dataset)
+        elif not isinstance(dataset, BaseDataset):
+            raise TypeError(f'dataset must be a config dict or a BaseDataset, got '
+                            f'{type(dataset)}.')
+        dataset.full_init()
+        classes = dataset.metainfo.get('classes')
+        if classes is None:
+            raise ValueError(f'{type(dataset).__name__} has no classes in its metainfo; pass '
+                             f'metainfo=dict(classes=...) to it.')
+        class_indices = _class_indices(dataset, classes)
+        n_max = min(map(len, class_indices)) if max_per_class is None else max_per_class
+        profile_counts = long_tailed_counts(n_max, len(classes), imbalance_ratio, profile)
+
+        reserved = held_out_per_class or 0
+        rng = np.random.default_rng(seed)
+        counts, chosen = [], []
+        for name, indices, n in zip(classes, class_indices, profile_counts):
+            if n > len(indices):
+                raise ValueError(
+                    f'class {name!r} has {len(indices)} images, fewer than the {n} the '
+                    f'{profile} profile asks with max_per_class={n_max}; lower '
+                    f'max_per_class, or leave it None (the smallest class).')
+            if reserved >= len(indices):
+                raise ValueError(
+                    f'class {name!r} has {len(indices)} images; reserving '
+                    f'held_out_per_class={reserved} leaves none for the long-tailed subset; '
+                    f'lower held_out_per_class.')
+            order = rng.permutation(indices)
+            counts.append(min(n, len(order) - reserved))
+            chosen.append(order[:counts[-1]] if subset == 'train' else order[-reserved:])
+        self.indices: np.ndarray = np.sort(np.concatenate(chosen))
+        self.dataset = dataset.get_subset(self.indices.tolist())
+        self._metainfo = dict(dataset.metainfo, train_class_counts=counts)
+
+    @property
+    def metainfo(self) -> dict:
+        """The source's metainfo plus ``train_class_counts`` (a copy)."""
+        return copy.deepcopy(self._metainfo)
+
+    def full_init(self) -> None:
+        """Nothing left to do (the subset is built on construction); the Runner and mmengine's
+        wrappers call it."""
+
+    def get_data_info(self, idx: int) -> dict:
+        """The annotation of the ``idx``-th image of the subset."""
+        return self.dataset.get_data_info(idx)
+
+    def __getitem__(self, idx: int) -> Any:
+        return self.dataset[idx]
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+
+def _class_indices(dataset: BaseDataset, classes: tuple) -> List[np.ndarray]:
+    """Source indices of each class's images, in source order; errors on bad labels."""
+    labels = np.array([int(dataset.get_data_info(i)['gt_label']) for i in range(len(dataset))],
+                      dtype=np.int64)
+    if labels.size and (labels.min() < 0 or labels.max() >= len(classes)):
+        raise ValueError(f'{type(dataset).__name__} has gt_label values outside 0..'
+                         f'{len(classes) - 1} ({len(classes)} classes in its metainfo).')
+    per_class = [np.flatnonzero(labels == c) for c in range(len(classes))]
+    empty = [name for name, indices in zip(classes, per_class) if len(indices) == 0]
+    if empty:
+        raise ValueError(f'{type(dataset).__name__} has no images of class(es) {empty}; a '
+                         f'long-tailed subset needs every class of its metainfo.')
+    return per_class

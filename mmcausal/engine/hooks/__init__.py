@@ -1,0 +1,3 @@
+from .head_direction_hook import HeadDirectionHook
+
+__all__ = ['HeadDirectionHook']

@@ -1,0 +1,131 @@
+"""Top-1 accuracy overall and on many-, medium- and few-shot classes (Liu et al. 2019, Tang et al.
+2020, Tables 2, 3, 7)."""
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from mmengine.evaluator import BaseMetric
+
+from mmpretrain.registry import METRICS
+
+GROUPS = ('many', 'medium', 'few')
+
+
+@METRICS.register_module()
+class LongTailAccuracy(BaseMetric):
+    """Top-1 accuracy overall and per frequency group of the training classes.
+
+    With ``n_c`` the training images of class ``c``, the groups are
+
+        many    n_c > many_shot_thr
+        medium  few_shot_thr <= n_c <= many_shot_thr
+        few     n_c < few_shot_thr
+
+    and, in percent,
+
+        overall = 100 * #correct / #samples                  (plain top-1, like ``Accuracy``)
+        group   = mean over the group's classes c of 100 * #correct_c / #samples_c
+
+    where a group's mean runs over its classes that have test samples. A group without such a
+    class is absent from the result (not 0): CIFAR-10-LT has no few-shot test classes, for one.
+
+    ``process`` keeps two ints per sample (predicted and true label), so distributed evaluation
+    gathers little; :meth:`calculate` does the arithmetic on arrays, for offline use (e.g. an
+    alpha sweep).
+
+    Args:
+        many_shot_thr (int): More training images than this is many-shot. Defaults to 100.
+        few_shot_thr (int): Fewer training images than this is few-shot. Defaults to 20.
+        train_class_counts (Sequence[int], optional): Training images per class. Defaults to
+            ``dataset_meta['train_class_counts']`` of the evaluated dataset, which
+            :class:`LongTailedDataset` and :class:`ImageNetLT` provide.
+        collect_device (str): ``'cpu'`` or ``'gpu'``, for gathering results across ranks.
+        prefix (str, optional): Key prefix. Defaults to ``'long_tail'``, giving the keys
+            ``long_tail/overall``, ``long_tail/many``, ``long_tail/medium``, ``long_tail/few``.
+    """
+
+    default_prefix: Optional[str] = 'long_tail'
+
+    def __init__(self,
+                 many_shot_thr: int = 100,
+                 few_shot_thr: int = 20,
+                 train_class_counts: Optional[Sequence[int]] = None,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        _check_thresholds(many_shot_thr, few_shot_thr)
+        self.thresholds = (many_shot_thr, few_shot_thr)
+        self.train_class_counts = train_class_counts
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        """Keep ``(pred_label, gt_label)`` of each sample, as set by mmpretrain's heads."""
+        for data_sample in data_samples:
+            self.results.append((int(data_sample['pred_label']), int(data_sample['gt_label'])))
+
+    def compute_metrics(self, results: List[Tuple[int, int]]) -> Dict[str, float]:
+        """Accuracies (see the class docstring) of all gathered ``(pred, gt)`` pairs."""
+        counts = self.train_class_counts
+        if counts is None:
+            counts = (self.dataset_meta or {}).get('train_class_counts')
+        if counts is None:
+            raise ValueError(
+                'LongTailAccuracy needs the training images per class: wrap the evaluated '
+                'dataset in LongTailedDataset (or use ImageNetLT), whose metainfo has '
+                'train_class_counts, or pass train_class_counts=[...] to the metric.')
+        pred_labels = [pred for pred, _ in results]
+        gt_labels = [gt for _, gt in results]
+        return self.calculate(pred_labels, gt_labels, counts, self.thresholds)
+
+    @staticmethod
+    def calculate(pred_labels: Sequence[int],
+                  gt_labels: Sequence[int],
+                  train_class_counts: Sequence[int],
+                  thresholds: Tuple[int, int] = (100, 20)) -> Dict[str, float]:
+        """Overall and per-group accuracy in percent.
+
+        Args:
+            pred_labels (Sequence[int] | np.ndarray | Tensor): Predicted labels, shape (N,).
+            gt_labels (Sequence[int] | np.ndarray | Tensor): True labels, shape (N,).
+            train_class_counts (Sequence[int]): Training images per class, length C.
+            thresholds (tuple[int, int]): ``(many_shot_thr, few_shot_thr)``.
+
+        Returns:
+            dict[str, float]: ``overall`` and those of ``many``, ``medium``, ``few`` that have
+            classes with test samples.
+        """
+        _check_thresholds(*thresholds)
+        many_shot_thr, few_shot_thr = thresholds
+        pred = _as_labels(pred_labels)
+        gt = _as_labels(gt_labels)
+        counts = np.asarray(train_class_counts, dtype=np.int64)
+        if pred.shape != gt.shape or gt.size == 0:
+            raise ValueError(f'pred_labels and gt_labels must be non-empty and of one length, '
+                             f'got {pred.size} and {gt.size}.')
+        if gt.min() < 0 or gt.max() >= counts.size:
+            raise ValueError(f'train_class_counts has {counts.size} classes but gt_labels '
+                             f'range over {gt.min()}..{gt.max()}; give one count per class.')
+        correct = pred == gt
+        samples = np.bincount(gt, minlength=counts.size)
+        class_acc = np.bincount(gt, weights=correct, minlength=counts.size) / np.maximum(samples, 1)
+        members = {'many': counts > many_shot_thr,
+                   'medium': (counts >= few_shot_thr) & (counts <= many_shot_thr),
+                   'few': counts < few_shot_thr}
+        metrics = {'overall': 100.0 * float(correct.mean())}
+        for group in GROUPS:
+            tested = members[group] & (samples > 0)
+            if tested.any():
+                metrics[group] = 100.0 * float(class_acc[tested].mean())
+        return metrics
+
+
+def _check_thresholds(many_shot_thr: int, few_shot_thr: int) -> None:
+    if not 0 <= few_shot_thr <= many_shot_thr:
+        raise ValueError(f'LongTailAccuracy needs 0 <= few_shot_thr <= many_shot_thr, got '
+                         f'few_shot_thr={few_shot_thr}, many_shot_thr={many_shot_thr}.')
+
+
+def _as_labels(labels) -> np.ndarray:
+    """Labels as an int64 array of shape (N,)."""
+    if isinstance(labels, torch.Tensor):
+        labels = labels.cpu().numpy()
+    return np.asarray(labels, dtype=np.int64).reshape(-1)

@@ -1,0 +1,80 @@
+"""The CIFAR ResNet of He et al. 2016 (Sec. 4.2) used by the long-tailed literature (LDAM, TDE)."""
+from typing import List, Optional, Tuple, Union
+
+import torch.nn.functional as F
+from mmcv.cnn import ConvModule
+from torch import Tensor, nn
+
+from mmpretrain.models.backbones.base_backbone import BaseBackbone
+from mmpretrain.models.backbones.resnet import BasicBlock
+from mmpretrain.registry import MODELS
+
+STAGE_CHANNELS = (16, 32, 64)
+
+
+class PadShortcut(nn.Module):
+    """He et al.'s parameter-free shortcut ("option A") for a block that changes shape.
+
+    (N, C_in, H, W) -> (N, out_channels, ceil(H / stride), ceil(W / stride)): every
+    ``stride``-th pixel, zero channels padded equally on both sides.
+    """
+
+    def __init__(self, out_channels: int, stride: int):
+        super().__init__()
+        self.out_channels = out_channels
+        self.stride = stride
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = x[:, :, ::self.stride, ::self.stride]
+        pad = self.out_channels - x.shape[1]
+        return F.pad(x, (0, 0, 0, 0, pad // 2, pad - pad // 2))
+
+
+@MODELS.register_module()
+class CifarResNet(BaseBackbone):
+    """ResNet-(6n+2) for 32x32 images: ResNet-32 (n = 5, 0.46 M parameters) in CIFAR-LT work.
+
+    A 3x3 conv (16 channels) + BN + ReLU stem, then three stages of n mmpretrain
+    ``BasicBlock`` s with 16, 32 and 64 channels; the first block of stages 2 and 3 has
+    stride 2 and a :class:`PadShortcut`. No pooling: a ``GlobalAveragePooling`` neck follows.
+
+    Args:
+        depth (int): 6n + 2, e.g. 20, 32, 44, 56, 110. Defaults to 32.
+        norm_cfg (dict): Norm layer config. Defaults to ``dict(type='BN', requires_grad=True)``.
+        init_cfg (dict | list[dict], optional): Defaults to Kaiming conv and unit BN weights,
+            like mmpretrain's ResNet.
+
+    Shapes: (N, 3, H, W) -> a tuple of one (N, 64, ceil(H / 4), ceil(W / 4)) map.
+    """
+
+    def __init__(self,
+                 depth: int = 32,
+                 norm_cfg: dict = dict(type='BN', requires_grad=True),
+                 init_cfg: Optional[Union[dict, List[dict]]] = [
+                     dict(type='Kaiming', layer=['Conv2d']),
+                     dict(type='Constant', val=1, layer=['_BatchNorm'])
+                 ]):
+        super().__init__(init_cfg)
+        if depth < 8 or (depth - 2) % 6:
+            raise ValueError(f'CifarResNet depth must be 6n + 2 with n >= 1 (20, 32, 44, 56, '
+                             f'110, ...), got {depth}.')
+        blocks_per_stage = (depth - 2) // 6
+        self.stem = ConvModule(3, STAGE_CHANNELS[0], 3, padding=1, bias=False,
+                               norm_cfg=norm_cfg)
+        stages = []
+        in_channels = STAGE_CHANNELS[0]
+        for index, channels in enumerate(STAGE_CHANNELS):
+            stride = 1 if index == 0 else 2
+            blocks = []
+            for block in range(blocks_per_stage):
+                block_stride = stride if block == 0 else 1
+                shortcut = PadShortcut(channels, block_stride) \
+                    if block_stride != 1 or in_channels != channels else None
+                blocks.append(BasicBlock(in_channels, channels, stride=block_stride,
+                                         downsample=shortcut, norm_cfg=norm_cfg))
+                in_channels = channels
+            stages.append(nn.Sequential(*blocks))
+        self.stages = nn.Sequential(*stages)
+
+    def forward(self, x: Tensor) -> Tuple[Tensor]:
+        return (self.stages(self.stem(x)), )

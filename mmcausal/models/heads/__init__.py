@@ -1,0 +1,3 @@
+from .tde_cls_head import TDEClsHead
+
+__all__ = ['TDEClsHead']

@@ -1,0 +1,3 @@
+from .tde_bbox_head import TDEShared2FCBBoxHead
+
+__all__ = ['TDEShared2FCBBoxHead']
