@@ -1,0 +1,27 @@
+# CIFAR-100-LT (Cao et al. 2019; paper Sec. 5): the exponential profile over the training split of
+# mmpretrain's CIFAR-100 (class 0 the head), imbalance ratio 100 here; the ratio rows override
+# `imbalance_ratio` of both wrappers. Before the long-tailed draw, `held_out_per_class` images of
+# every class are reserved for validation, so validation never sees the test set and the head
+# class keeps 480 images instead of 500. Test: the official, balanced test split, scored by
+# top-1 accuracy as in the paper (Table 3).
+_base_ = 'mmpretrain::_base_/datasets/cifar100_bs16.py'
+
+train_dataloader = dict(
+    batch_size=256,
+    dataset=dict(
+        _delete_=True,
+        type='LongTailedDataset',
+        dataset=_base_.train_dataloader.dataset,
+        imbalance_ratio=100,
+        held_out_per_class=20))
+
+val_dataloader = dict(
+    batch_size=256,
+    dataset=dict(
+        _delete_=True,
+        type='LongTailedDataset',
+        dataset=dict(_base_.train_dataloader.dataset, pipeline=_base_.test_pipeline),
+        imbalance_ratio=100,
+        held_out_per_class=20,
+        subset='held_out'))
+val_evaluator = dict(_delete_=True, type='LongTailAccuracy')

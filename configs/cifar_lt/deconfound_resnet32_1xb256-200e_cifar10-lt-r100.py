@@ -1,0 +1,5 @@
+# De-confounded training (Eq. 7) of ResNet-32 on CIFAR-10-LT, imbalance ratio 100 (Table 3).
+_base_ = [
+    '../_base_/models/tde_resnet32_cifar.py', '../_base_/datasets/cifar10_lt.py',
+    '../_base_/schedules/cifar_lt_bs256_200e.py', '../_base_/default_runtime.py'
+]

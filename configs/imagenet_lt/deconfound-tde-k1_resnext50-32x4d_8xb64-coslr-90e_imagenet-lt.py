@@ -1,0 +1,4 @@
+# Trained exactly as the deconfound-k1 row (alpha plays no part in training); predicts by TDE.
+_base_ = './deconfound-k1_resnext50-32x4d_8xb64-coslr-90e_imagenet-lt.py'
+
+model = dict(head=dict(alpha=3.0))

@@ -1,0 +1,4 @@
+# Baseline: the plain linear classifier w.x + b, trained on the same data and schedule (Table 2).
+_base_ = './deconfound-k2_resnext50-32x4d_8xb64-coslr-90e_imagenet-lt.py'
+
+model = dict(head=dict(classifier='linear'))

@@ -1,0 +1,6 @@
+# Trained exactly as the deconfound row (alpha plays no part in training); predicts by TDE
+# (Eq. 8, alpha=1.5) with background-exempted inference (Eq. 9).
+_base_ = './deconfound_cascade-mask-rcnn_r101_fpn_8xb2-20e_lvis-v1.py'
+
+model = dict(
+    roi_head=dict(bbox_head=[dict(head, alpha=1.5) for head in _base_.model.roi_head.bbox_head]))

@@ -1,0 +1,5 @@
+# The deconfound row with a ResNet-50 FPN backbone, for smaller budgets.
+_base_ = './deconfound_cascade-mask-rcnn_r101_fpn_8xb2-20e_lvis-v0.5.py'
+
+model = dict(
+    backbone=dict(depth=50, init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet50')))

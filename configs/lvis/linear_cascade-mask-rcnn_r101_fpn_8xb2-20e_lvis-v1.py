@@ -1,0 +1,11 @@
+# Baseline (paper Table 4) on LVIS v1.0 (1203 categories): see the LVIS v0.5 row.
+_base_ = [
+    '../_base_/models/cascade-mask-rcnn_r101_fpn_lvis.py',
+    '../_base_/datasets/lvis_v1_instance_tde.py', '../_base_/schedules/lvis_8xb2-20e.py',
+    'mmdet::_base_/default_runtime.py'
+]
+
+model = dict(
+    roi_head=dict(
+        bbox_head=[dict(head, num_classes=1203) for head in _base_.model.roi_head.bbox_head],
+        mask_head=dict(num_classes=1203)))
