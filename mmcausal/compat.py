@@ -15,11 +15,15 @@
    a folder that does not exist for a PEP 660 editable install (``pip install -e .``), so only
    then the Config parser falls back to where the package is imported from. Both take effect once
    mmcausal is imported (tools/train.py and tools/test.py import it before parsing).
+4. setuptools is kept below 82 because mmengine resolves ``package::`` configs through
+   ``pkg_resources``, which setuptools 81 imports with a deprecation warning on every run; that
+   one warning is silenced, since the pin is deliberate.
 """
 import importlib.util
 import os.path as osp
 import pickle
 import types
+import warnings
 from typing import Any
 
 import numpy as np
@@ -93,6 +97,8 @@ def register_config_package() -> None:
 
 def apply() -> None:
     """Apply every fix; idempotent."""
+    warnings.filterwarnings('ignore', message='pkg_resources is deprecated as an API',
+                            category=UserWarning)
     allow_mmengine_checkpoints()
     patch_lvis_numpy()
     register_config_package()

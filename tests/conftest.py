@@ -12,3 +12,16 @@ def shared_data() -> str:
     if not osp.isdir(SHARED_DATA):
         pytest.skip(f'real data folder {SHARED_DATA} is absent (see ../shared/data/README.md)')
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def no_default_scope():
+    """Each test starts without an mmengine default scope.
+
+    A Runner (or ``init_default_scope``) leaves its scope (``'mmdet'``, ``'mmpretrain'``,
+    ``'mmengine'``) as the current one for the whole process, and registries then build from
+    that scope's children only; tests must not depend on the order they run in.
+    """
+    from mmengine.registry import DefaultScope
+    DefaultScope._instance_dict.clear()
+    yield

@@ -64,6 +64,12 @@ class LongTailAccuracy(BaseMetric):
 
     def compute_metrics(self, results: List[Tuple[int, int]]) -> Dict[str, float]:
         """Accuracies (see the class docstring) of all gathered ``(pred, gt)`` pairs."""
+        pred_labels = [pred for pred, _ in results]
+        gt_labels = [gt for _, gt in results]
+        return self.calculate(pred_labels, gt_labels, self.class_counts(), self.thresholds)
+
+    def class_counts(self) -> Sequence[int]:
+        """Training images per class: the argument, else ``dataset_meta['train_class_counts']``."""
         counts = self.train_class_counts
         if counts is None:
             counts = (self.dataset_meta or {}).get('train_class_counts')
@@ -72,9 +78,18 @@ class LongTailAccuracy(BaseMetric):
                 'LongTailAccuracy needs the training images per class: wrap the evaluated '
                 'dataset in LongTailedDataset (or use ImageNetLT), whose metainfo has '
                 'train_class_counts, or pass train_class_counts=[...] to the metric.')
-        pred_labels = [pred for pred, _ in results]
-        gt_labels = [gt for _, gt in results]
-        return self.calculate(pred_labels, gt_labels, counts, self.thresholds)
+        return counts
+
+    @staticmethod
+    def class_groups(train_class_counts: Sequence[int],
+                     thresholds: Tuple[int, int] = (100, 20)) -> Dict[str, np.ndarray]:
+        """Boolean masks (C,) of the ``many``, ``medium`` and ``few`` classes."""
+        _check_thresholds(*thresholds)
+        many_shot_thr, few_shot_thr = thresholds
+        counts = np.asarray(train_class_counts, dtype=np.int64)
+        return {'many': counts > many_shot_thr,
+                'medium': (counts >= few_shot_thr) & (counts <= many_shot_thr),
+                'few': counts < few_shot_thr}
 
     @staticmethod
     def calculate(pred_labels: Sequence[int],
@@ -93,8 +108,7 @@ class LongTailAccuracy(BaseMetric):
             dict[str, float]: ``overall`` and those of ``many``, ``medium``, ``few`` that have
             classes with test samples.
         """
-        _check_thresholds(*thresholds)
-        many_shot_thr, few_shot_thr = thresholds
+        members = LongTailAccuracy.class_groups(train_class_counts, thresholds)
         pred = _as_labels(pred_labels)
         gt = _as_labels(gt_labels)
         counts = np.asarray(train_class_counts, dtype=np.int64)
@@ -107,9 +121,6 @@ class LongTailAccuracy(BaseMetric):
         correct = pred == gt
         samples = np.bincount(gt, minlength=counts.size)
         class_acc = np.bincount(gt, weights=correct, minlength=counts.size) / np.maximum(samples, 1)
-        members = {'many': counts > many_shot_thr,
-                   'medium': (counts >= few_shot_thr) & (counts <= many_shot_thr),
-                   'few': counts < few_shot_thr}
         metrics = {'overall': 100.0 * float(correct.mean())}
         for group in GROUPS:
             tested = members[group] & (samples > 0)

@@ -23,7 +23,7 @@ from mmcausal.evaluation.alpha_sweep import parse_alphas
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'digits_lt', 'deconfound_resnet8_1xb32-30e_digits-lt-r100.py')
 # the long-tailed training counts of the digits config and their groups (> 100, 20..100, < 20)
-TRAIN_COUNTS = [128, 112, 72, 47, 30, 19, 12, 8, 5, 3]
+TRAIN_COUNTS = [128, 104, 62, 37, 22, 13, 8, 4, 2, 1]
 GROUPS = ['many'] * 2 + ['medium'] * 3 + ['few'] * 5
 PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
 

@@ -57,21 +57,14 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 def frequency_groups(metric: LongTailAccuracy, num_classes: int) -> Tuple[List[str], List[int]]:
-    """Per class its group, ``'many'`` (n > many_shot_thr), ``'medium'`` or ``'few'``
-    (n < few_shot_thr), and its training count n, from the counts the metric scores with."""
-    counts = metric.train_class_counts
-    if counts is None:
-        counts = (metric.dataset_meta or {}).get('train_class_counts')
-    if counts is None:
-        raise ValueError('the split has no train_class_counts in its metainfo; wrap its dataset '
-                         'in LongTailedDataset (or use ImageNetLT), or give LongTailAccuracy '
-                         'train_class_counts=[...] with --cfg-options')
+    """Per class its group (``'many' | 'medium' | 'few'``) and its training count, from the counts
+    and thresholds the split's metric scores with."""
+    counts = metric.class_counts()
     if len(counts) != num_classes:
         raise ValueError(f'train_class_counts has {len(counts)} classes but model.head has '
                          f'num_classes={num_classes}; check that CONFIG matches CHECKPOINT')
-    many_shot_thr, few_shot_thr = metric.thresholds
-    groups = ['many' if n > many_shot_thr else 'few' if n < few_shot_thr else 'medium'
-              for n in counts]
+    masks = metric.class_groups(counts, metric.thresholds)
+    groups = [next(group for group, mask in masks.items() if mask[c]) for c in range(num_classes)]
     return groups, [int(n) for n in counts]
 
 

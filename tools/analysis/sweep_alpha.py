@@ -24,7 +24,7 @@ alpha and the ``--cfg-options`` that selects it, and writes to ``--out`` (defaul
 Example, on the demo's digits (no val split there)::
 
     python tools/analysis/sweep_alpha.py \\
-        configs/digits_lt/deconfound_resnet8_1xb32-30e_digits-lt-r50.py \\
+        configs/digits_lt/deconfound_resnet8_1xb32-30e_digits-lt-r100.py \\
         work_dirs/demo/deconfound/epoch_30.pth --split test --alphas 0:3:0.25
 
 Detection (LVIS, ``TDEShared2FCBBoxHead``) re-runs inference per alpha instead. Its scores are
