@@ -203,3 +203,34 @@ def test_lvis_metric_gives_ap_1_on_perfect_predictions(tiny_lvis):
     for metric_name in ('bbox', 'segm'):
         for item in ('AP', 'APr', 'APc', 'APf'):
             assert results[f'lvis/{metric_name}_{item}'] == 1.0
+
+
+def test_train_and_test_tools_run_the_lvis_config(tiny_lvis, lvis_config, tmp_path):
+    """tools/train.py and tools/test.py on the real LVIS config, shrunk to the tiny model/data."""
+    import subprocess
+    import sys
+    cfg = copy.deepcopy(lvis_config)
+    cfg.model = tiny_model(lvis_config)
+    cfg.train_dataloader = lvis_loader(tiny_lvis, test_mode=False)
+    cfg.test_dataloader = lvis_loader(tiny_lvis, test_mode=True)
+    cfg.test_evaluator = dict(type='LVISMetric', ann_file=tiny_lvis['ann_file'], metric=['bbox'])
+    cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=1, val_interval=1)
+    cfg.val_dataloader = cfg.val_evaluator = cfg.val_cfg = None
+    config_file = str(tmp_path / 'tiny_lvis.py')
+    cfg.dump(config_file)
+
+    def run(*args: str) -> str:
+        result = subprocess.run([sys.executable, *args], cwd=REPO_ROOT, capture_output=True,
+                                text=True, timeout=600)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result.stdout + result.stderr
+
+    log = run('tools/train.py', config_file, '--work-dir', str(tmp_path / 'work'))
+    assert 'HeadDirectionHook: updating head directions with momentum 0.9' in log
+    checkpoint = torch.load(tmp_path / 'work' / 'epoch_1.pth', weights_only=True)
+    for stage in range(3):
+        key = f'roi_head.bbox_head.{stage}.fc_cls.direction.direction'
+        assert checkpoint['state_dict'][key].abs().sum() > 0  # the hook folded the RoIs in
+    log = run('tools/test.py', config_file, str(tmp_path / 'work' / 'epoch_1.pth'), '--work-dir',
+              str(tmp_path / 'test'), '--cfg-options', 'model.roi_head.bbox_head.0.alpha=0.5')
+    assert 'lvis/bbox_AP' in log
