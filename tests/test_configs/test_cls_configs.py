@@ -17,7 +17,8 @@ from mmpretrain.registry import MODELS
 
 import mmcausal  # noqa: F401  (registers TDEClsHead, CifarResNet, ...)
 
-CONFIGS = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
+from _config_names import CONFIGS, config_id, name_parser
+
 ALL_CONFIGS = sorted(path for path in glob.glob(osp.join(CONFIGS, '*', '*.py'))
                      if osp.basename(osp.dirname(path)) != '_base_')
 CLS_CONFIGS = [path for path in ALL_CONFIGS
@@ -27,6 +28,7 @@ ROW_CONFIGS = [path for path in CLS_CONFIGS if osp.basename(osp.dirname(path)) i
 NAME = re.compile(r'(?P<classifier>linear|cosine|capsule|deconfound)(?P<tde>-tde)?(-k(?P<k>\d))?_'
                   r'.*_(?P<benchmark>cifar10-lt|cifar100-lt|imagenet-lt|digits-lt)'
                   r'(-r(?P<ratio>\d+))?\.py$')
+parse_name = name_parser(NAME)
 # benchmark -> (classes, feature size, TDE alpha of the paper, test input size)
 BENCHMARKS = {
     'cifar10-lt': (10, 64, 1.0, 32),
@@ -34,16 +36,6 @@ BENCHMARKS = {
     'imagenet-lt': (1000, 2048, 3.0, 64),  # 64x64 instead of 224x224 keeps the test cheap
     'digits-lt': (10, 64, 1.0, 8),
 }
-
-
-def config_id(path: str) -> str:
-    return osp.relpath(path, CONFIGS)
-
-
-def parse_name(path: str) -> dict:
-    match = NAME.match(osp.basename(path))
-    assert match, f'{config_id(path)} does not follow {NAME.pattern}'
-    return match.groupdict()
 
 
 def test_every_benchmark_row_has_a_config():

@@ -21,11 +21,13 @@ from mmengine.registry import DefaultScope
 import mmcausal  # noqa: F401  (registers TDEShared2FCBBoxHead and HeadDirectionHook)
 from mmcausal.models import TDEShared2FCBBoxHead
 
-CONFIGS = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
+from _config_names import CONFIGS, config_id, name_parser
+
 LVIS_CONFIGS = sorted(glob.glob(osp.join(CONFIGS, 'lvis', '*.py')))
 NAME = re.compile(r'(?P<classifier>linear|cosine|capsule|deconfound)(?P<tde>-tde)?'
                   r'(?P<no_exemption>-no-exemption)?_cascade-mask-rcnn_'
                   r'(?P<backbone>r50|r101|x101-64x4d)_fpn_8xb2-20e_lvis-(?P<version>v0\.5|v1)\.py$')
+parse_name = name_parser(NAME)
 VERSIONS = {'v0.5': ('LVISV05Dataset', 1230), 'v1': ('LVISV1Dataset', 1203)}
 BACKBONES = {'r50': ('ResNet', 50), 'r101': ('ResNet', 101), 'x101-64x4d': ('ResNeXt', 101)}
 # Paper target_stds of the three Cascade R-CNN stages (mmdet's cascade base).
@@ -40,16 +42,6 @@ def read_mmdet_metafiles_once():
         patch.setattr(mmengine.config.utils, 'load',
                       functools.lru_cache(maxsize=None)(mmengine.config.utils.load))
         yield
-
-
-def config_id(path: str) -> str:
-    return osp.relpath(path, CONFIGS)
-
-
-def parse_name(path: str) -> dict:
-    match = NAME.match(osp.basename(path))
-    assert match, f'{config_id(path)} does not follow {NAME.pattern}'
-    return match.groupdict()
 
 
 def test_every_paper_row_has_a_config():
