@@ -118,11 +118,22 @@ class CausalClassifier(nn.Module):
         scale = self.tau / self.num_heads
         return (scale * groups / norm.clamp_min(_EPS)).flatten(-2)
 
+    def direction_coefficients(self, weight: Tensor) -> Tensor:
+        """Per group ``w_ik . d_k`` of a (M, C) weight, with d_k the unit head direction: (M, K).
+
+        Of :meth:`normalized_weight`, these are the logits TDE removes from class i per unit
+        ``alpha * cos(x_k, d_k)``: ``c_i = sum_k cos(x_k, d_k) (w_ik . d_k)``.
+        """
+        return (split_groups(weight, self.num_heads) * self._unit_direction()).sum(-1)
+
     def direction_projection(self, weight: Tensor) -> Tensor:
         """Per group ``(w_ik . d_k) d_k`` of a (M, C) weight, with d_k the unit head direction."""
-        unit = F.normalize(split_groups(self.direction.direction, self.num_heads), dim=-1, eps=_EPS)
-        groups = split_groups(weight, self.num_heads)
-        return ((groups * unit).sum(-1, keepdim=True) * unit).flatten(-2)
+        coefficients = self.direction_coefficients(weight).unsqueeze(-1)
+        return (coefficients * self._unit_direction()).flatten(-2)
+
+    def _unit_direction(self) -> Tensor:
+        """d_k / ||d_k|| per group, (K, C / K)."""
+        return F.normalize(split_groups(self.direction.direction, self.num_heads), dim=-1, eps=_EPS)
 
     def tde_active(self) -> bool:
         """Whether ``forward`` returns TDE: eval mode, ``alpha > 0`` and a non-zero direction."""

@@ -133,8 +133,21 @@ def test_feature_stats_match_a_direct_computation(checkpoint, tmp_path):
     state = torch.load(checkpoint, map_location='cpu')['state_dict']
     weight, direction = state['head.classifier.weight'], state['head.classifier.direction.direction']
 
+    # de-confounded logits (alpha=0 here): tau/K = 8, gamma = 1/32, groups 0..31 and 32..63
+    assert summary['alpha'] == 0
+    x_groups, w_groups = x.reshape(-1, 2, 32), weight.reshape(-1, 2, 32)
+    d_groups = direction.reshape(2, 32)
+    z = 8 * torch.einsum('nkc,mkc->nm', x_groups / x_groups.norm(dim=-1, keepdim=True),
+                         w_groups / (w_groups.norm(dim=-1, keepdim=True) + 1 / 32))
+    correct = z.argmax(dim=1) == labels
     for c in (0, 9):
         assert classes[c]['samples'] == 50
+        assert classes[c]['accuracy'] == pytest.approx(
+            100 * correct[labels == c].float().mean().item())
+        for k in (0, 1):
+            w_k, d_k = w_groups[c, k], d_groups[k]
+            assert classes[c]['direction_logits'][k] == pytest.approx(
+                8 * (w_k @ d_k / d_k.norm()).item() / (w_k.norm().item() + 1 / 32), rel=1e-5)
         assert classes[c]['mean_feature_norm'] == pytest.approx(
             x[labels == c].norm(dim=1).mean().item(), rel=1e-5)
         assert classes[c]['weight_norm'] == pytest.approx(weight[c].norm().item(), rel=1e-6)

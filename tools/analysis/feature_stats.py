@@ -12,10 +12,14 @@ few-shot by the thresholds of the split's ``LongTailAccuracy``:
 - ``weight_norms.png``: per class, the classifier weight norm ||w_i|| over all C channels (Fig. 6);
 - ``cos_head_direction.png``: for each channel group k of the K heads, the histogram of
   cos(x_k, d_k) (Eq. 8's cosine with the head direction d), one curve per frequency group;
-- ``feature_stats.json``: ``classes`` (per class, head to tail: ``class``, ``name``,
-  ``train_count``, ``group``, ``samples``, ``mean_feature_norm`` (null without samples),
-  ``weight_norm``), ``cos_bin_edges`` and ``cos_to_head_direction`` (per channel group k and
-  frequency group: ``samples``, ``mean``, ``counts`` over the bins).
+- ``feature_stats.json``: ``alpha`` (the config's), ``classes`` (per class, head to tail:
+  ``class``, ``name``, ``train_count``, ``group``, ``samples``, ``mean_feature_norm`` and
+  ``accuracy`` (top-1 in % of the model as configured, TDE when ``alpha`` > 0; null without
+  samples), ``weight_norm`` and ``direction_logits``: per channel group k the logit that TDE
+  removes from class i per unit ``alpha * cos(x_k, d_k)``, ``(tau/K) w_ik.d_k / (||w_ik|| +
+  gamma)`` for de-confound with d_k the unit head direction (null for a linear classifier)),
+  ``cos_bin_edges`` and ``cos_to_head_direction`` (per channel group k and frequency group:
+  ``samples``, ``mean``, ``counts`` over the bins).
 
 Written to ``--out`` (default ``work_dirs/CONFIG_NAME``). Example, on the demo's digits::
 
@@ -130,13 +134,20 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         weight_norms = classifier.weight.norm(dim=1).cpu().numpy()
         cos = cos_to_head_direction(features, classifier.direction.direction,
                                     classifier.num_heads).cpu().numpy()
+        correct = (classifier(features).argmax(dim=1) == labels).double()
+        accuracies, _ = per_class_mean(100 * correct, labels, len(groups))
+        direction_logits = (None if classifier.classifier == 'linear' else
+                            classifier.direction_coefficients(classifier.normalized_weight()))
 
     order = np.argsort(-np.asarray(train_counts), kind='stable')
     names = dataloader.dataset.metainfo.get('classes') or [str(i) for i in range(len(groups))]
     classes = [{'class': int(i), 'name': names[i], 'train_count': train_counts[i],
                 'group': groups[i], 'samples': int(samples[i]),
                 'mean_feature_norm': None if samples[i] == 0 else float(feature_norms[i]),
-                'weight_norm': float(weight_norms[i])} for i in order]
+                'weight_norm': float(weight_norms[i]),
+                'accuracy': None if samples[i] == 0 else float(accuracies[i]),
+                'direction_logits': None if direction_logits is None
+                else direction_logits[i].tolist()} for i in order]
     sample_groups = np.asarray(groups)[labels.cpu().numpy()]
     bin_edges = np.linspace(-1, 1, COS_BINS + 1)
     histograms = []
@@ -148,7 +159,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                                    counts=np.histogram(values, bin_edges)[0].tolist()))
 
     summary = dict(config=args.config, checkpoint=args.checkpoint, split=args.split,
-                   num_heads=classifier.num_heads, classes=classes,
+                   num_heads=classifier.num_heads, alpha=classifier.alpha, classes=classes,
                    cos_bin_edges=bin_edges.tolist(), cos_to_head_direction=histograms)
     os.makedirs(out, exist_ok=True)
     with open(osp.join(out, 'feature_stats.json'), 'w') as f:
@@ -160,6 +171,13 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     bar_plot(weight_norms[order], ranked_groups, '||w_i||', 'Classifier weight norm per class',
              osp.join(out, 'weight_norms.png'))
     cos_plot(histograms, bin_edges, osp.join(out, 'cos_head_direction.png'))
+    print(f'\nper class, head to tail ({args.split} split, alpha={classifier.alpha:g}): '
+          'training images, top-1 %, the logits TDE removes per unit alpha * cos(x_k, d_k)')
+    for c in classes:
+        accuracy = '-' if c['accuracy'] is None else f'{c["accuracy"]:.1f}'
+        logits = '-' if c['direction_logits'] is None else ' '.join(
+            f'{b:+.2f}' for b in c['direction_logits'])
+        print(f'  {c["name"]:>12} {c["train_count"]:>7} {accuracy:>6}  {logits}')
     print(f'wrote feature_stats.json, feature_norms.png, weight_norms.png and '
           f'cos_head_direction.png to {out}')
     return summary
