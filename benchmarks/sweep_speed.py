@@ -4,8 +4,8 @@ Both paths score the same checkpoint on the same split for the same 50 alphas (0
 and run in this one process (imports and interpreter start-up excluded, which the 50 separate
 ``python tools/test.py`` commands of a real sweep would pay 50 times over):
 
-- sweep: what ``tools/analysis/sweep_alpha.py`` does before writing its JSON and plot, from
-  ``mmcausal.evaluation.alpha_sweep``: build the model and load the checkpoint
+- sweep: what ``tools/analysis/sweep_alpha.py`` does before writing its JSON and plot,
+  ``mmcausal.evaluation.alpha_sweep.sweep_checkpoint``: build the model and load the checkpoint
   (``load_for_analysis``), forward the split once to the head's features (``head_features``),
   compute the two TDE terms ``z, c`` (``logit_terms``) and score every alpha in memory with the
   split's LongTailAccuracy (``sweep_alphas``);
@@ -40,8 +40,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 import mmcausal  # noqa: F401  (registers the head, the datasets and the metric)
-from mmcausal.evaluation.alpha_sweep import (head_features, load_for_analysis, parse_alphas,
-                                             sweep_alphas)
+from mmcausal.evaluation.alpha_sweep import parse_alphas, sweep_checkpoint
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # The demo's de-confound row (the only deconfound_* config of configs/digits_lt/).
@@ -67,15 +66,6 @@ def train_digits(work_dir: str, epochs: int) -> str:
     Runner.from_cfg(cfg).train()
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         return f.read().strip()
-
-
-def sweep(config: str, checkpoint: str, split: str, alphas: list) -> list:
-    """The sweep tool's computation: one forward pass, every alpha scored in memory."""
-    model, dataloader, metric = load_for_analysis(config, checkpoint, split)
-    features, gt_labels = head_features(model, dataloader)
-    with torch.no_grad():
-        z, c = model.head.classifier.logit_terms(features)
-    return sweep_alphas(z, c, gt_labels, alphas, metric)
 
 
 def test_runs(config: str, checkpoint: str, split: str, alphas: list, work_dir: str) -> list:
@@ -115,14 +105,14 @@ def main() -> None:
             checkpoint = train_digits(osp.join(work_dir, 'train'), args.train_epochs)
 
         # Untimed warm-up of both paths: the first call of either pays one-off lazy imports.
-        sweep(config, checkpoint, args.split, alphas[:1])
+        sweep_checkpoint(config, checkpoint, args.split, alphas[:1])
         test_runs(config, checkpoint, args.split, alphas[:1], osp.join(work_dir, 'test'))
         # Timed: sweep, half the test runs, sweep, the other half, sweep.
         sweep_seconds, test_seconds, tested = [], 0.0, []
         halves = (alphas[:len(alphas) // 2], alphas[len(alphas) // 2:], [])
         for half in halves:
             start = time.perf_counter()
-            swept = sweep(config, checkpoint, args.split, alphas)
+            swept, _ = sweep_checkpoint(config, checkpoint, args.split, alphas)
             sweep_seconds.append(time.perf_counter() - start)
             start = time.perf_counter()
             tested += test_runs(config, checkpoint, args.split, half, osp.join(work_dir, 'test'))

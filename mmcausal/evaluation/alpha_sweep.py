@@ -179,6 +179,22 @@ def sweep_alphas(z: Tensor, c: Tensor, gt_labels: Tensor, alphas: Sequence[float
             for alpha in alphas]
 
 
+def sweep_checkpoint(config: str, checkpoint: str, split: str, alphas: Sequence[float],
+                     cfg_options: Optional[dict] = None) -> Tuple[List[Dict[str, float]], int]:
+    """The whole sweep of a checkpoint: :func:`load_for_analysis`, :func:`head_features` once,
+    ``z, c`` once, then :func:`sweep_alphas`.
+
+    Returns:
+        tuple[list[dict], int]: The accuracies per alpha (see :func:`sweep_alphas`) and the
+        number of samples of the split they were scored on.
+    """
+    model, dataloader, metric = load_for_analysis(config, checkpoint, split, cfg_options)
+    features, gt_labels = head_features(model, dataloader)
+    with torch.no_grad():
+        z, c = model.head.classifier.logit_terms(features)
+    return sweep_alphas(z, c, gt_labels, alphas, metric), len(gt_labels)
+
+
 def selection_score(metrics: Dict[str, float], select: str) -> float:
     """The accuracy alpha is chosen by: ``overall``, ``few``, or ``balanced``, the mean of the
     group accuracies present (many, medium, few)."""

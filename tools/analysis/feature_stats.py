@@ -24,7 +24,7 @@ few-shot by the thresholds of the split's ``LongTailAccuracy``:
 Written to ``--out`` (default ``work_dirs/CONFIG_NAME``). Example, on the demo's digits::
 
     python tools/analysis/feature_stats.py \\
-        configs/digits_lt/deconfound_resnet8_1xb32-30e_digits-lt-r50.py \\
+        configs/digits_lt/deconfound_resnet8_1xb32-30e_digits-lt-r100.py \\
         work_dirs/demo/deconfound/epoch_30.pth --split test
 """
 import argparse

@@ -48,13 +48,11 @@ import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
-import torch
 from matplotlib.figure import Figure
 from mmengine.config import DictAction
 
 from mmcausal.evaluation.alpha_sweep import (SELECT_CRITERIA, SPLITS, best_alpha_index,
-                                             head_features, load_for_analysis, parse_alphas,
-                                             selection_score, sweep_alphas)
+                                             parse_alphas, selection_score, sweep_checkpoint)
 
 COLUMNS = ('overall', 'many', 'medium', 'few')
 
@@ -105,16 +103,12 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
     alphas = parse_alphas(args.alphas)
     out = args.out or osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
-    model, dataloader, metric = load_for_analysis(args.config, args.checkpoint, args.split,
-                                                  args.cfg_options)
-    features, gt_labels = head_features(model, dataloader)
-    with torch.no_grad():
-        z, c = model.head.classifier.logit_terms(features)
-    results = sweep_alphas(z, c, gt_labels, alphas, metric)
+    results, num_samples = sweep_checkpoint(args.config, args.checkpoint, args.split, alphas,
+                                            args.cfg_options)
     best = best_alpha_index(results, args.select)
     best_alpha = results[best]['alpha']
     cfg_options = f'model.head.alpha={best_alpha!r}'
-    print(f'\nLongTailAccuracy (%) on the {args.split} split of {len(gt_labels)} samples:')
+    print(f'\nLongTailAccuracy (%) on the {args.split} split of {num_samples} samples:')
     print(format_table(results, best))
     print(f'best alpha by {args.select} accuracy: {best_alpha:g} '
           f'({args.select} {selection_score(results[best], args.select):.2f}%)')
