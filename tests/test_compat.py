@@ -1,7 +1,9 @@
-"""mmcausal.compat: mmengine checkpoints under weights-only torch.load, LVISEval on NumPy 2."""
+"""mmcausal.compat: OpenMMLab checkpoints under weights-only torch.load, LVISEval on NumPy 2."""
 import copy
 import io
 import pickle
+from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import pytest
@@ -9,6 +11,8 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import HistoryBuffer
 from mmengine.model import BaseModel
+from mmengine.optim.scheduler.param_scheduler import OneCycleParamScheduler
+from mmengine.registry import PARAM_SCHEDULERS
 from mmengine.runner import Runner, load_checkpoint
 
 import mmcausal  # noqa: F401  (applies the compat fixes)
@@ -36,13 +40,16 @@ class MeanSquaredError(BaseMetric):
         return dict(mse=sum(results) / len(results))
 
 
-def make_runner(work_dir, **kwargs) -> Runner:
+def make_runner(work_dir, optimizer: Optional[dict] = None, optim_wrapper_type: str = 'OptimWrapper',
+                **kwargs) -> Runner:
     torch.manual_seed(0)
     data = [dict(inputs=torch.randn(2), labels=torch.randn(())) for _ in range(8)]
     loader = dict(dataset=data, sampler=dict(type='DefaultSampler', shuffle=False), batch_size=4,
                   collate_fn=dict(type='default_collate'))
     return Runner(model=ToyRegressor(), work_dir=str(work_dir), train_dataloader=loader,
-                  optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9)),
+                  optim_wrapper=dict(
+                      type=optim_wrapper_type,
+                      optimizer=optimizer or dict(type='SGD', lr=0.1, momentum=0.9)),
                   train_cfg=dict(by_epoch=True, max_epochs=kwargs.pop('max_epochs', 1)),
                   test_dataloader=loader, test_cfg=dict(),
                   test_evaluator=dict(type=MeanSquaredError), default_hooks=dict(logger=None),
@@ -94,13 +101,87 @@ class _CallsGetattr:
         return getattr, (self.target, self.name)
 
 
-@pytest.mark.parametrize('target, name', [(HistoryBuffer, '__init__'), (np.ndarray, 'tofile')])
-def test_getattr_is_not_allow_listed_beyond_history_buffer(target, name):
+@pytest.mark.parametrize('target, name', [(HistoryBuffer, '__init__'), (np.ndarray, 'tofile'),
+                                          (OneCycleParamScheduler, 'step')])
+def test_getattr_is_allowed_only_on_the_stored_methods(target, name):
     buffer = io.BytesIO()
     torch.save({'x': _CallsGetattr(target, name)}, buffer)
     buffer.seek(0)
-    with pytest.raises(pickle.UnpicklingError, match='getattr only on public HistoryBuffer'):
+    with pytest.raises(pickle.UnpicklingError, match='getattr only on the methods'):
         torch.load(buffer, weights_only=True)
+
+
+# Arguments that build each family of mmengine's LR and momentum schedulers for 4 iterations.
+SCHEDULER_ARGS = dict(
+    Constant=dict(), CosineAnnealing=dict(T_max=4), Exponential=dict(gamma=0.9), Linear=dict(),
+    MultiStep=dict(milestones=[2]), Poly=dict(), Step=dict(step_size=2),
+    CosineRestart=dict(periods=[4], restart_weights=[1], eta_min=0.0),
+    OneCycle=dict(eta_max=0.2, total_steps=4),
+    ReduceOnPlateau=dict(monitor='loss', by_epoch=True))  # the only one that needs epochs
+SCHEDULERS = sorted(name for name in PARAM_SCHEDULERS.module_dict
+                    if name.endswith(('LR', 'Momentum')))
+
+
+def test_every_lr_and_momentum_scheduler_is_covered():
+    assert {name.replace('LR', '').replace('Momentum', '') for name in SCHEDULERS} \
+        == set(SCHEDULER_ARGS)
+    assert len(SCHEDULERS) == 19  # mmengine 0.10.7: 10 LR, 9 momentum (no OneCycleMomentum)
+
+
+def round_trip(tmp_path, optimizer: dict, **kwargs) -> None:
+    """Train 2 epochs, then load_checkpoint, resume and test from the checkpoint, weights-only."""
+    runner = make_runner(tmp_path / 'train', max_epochs=2, optimizer=optimizer, **kwargs)
+    runner.train()
+    ckpt = str(tmp_path / 'train' / 'epoch_1.pth')
+    saved = torch.load(ckpt, weights_only=True)
+    fresh = ToyRegressor()
+    load_checkpoint(fresh, ckpt)
+    for key, value in saved['state_dict'].items():
+        assert torch.equal(fresh.state_dict()[key], value)
+    resumed = make_runner(tmp_path / 'resume', max_epochs=2, optimizer=optimizer, resume=True,
+                          load_from=ckpt, **kwargs)
+    resumed.call_hook('before_run')  # as Runner.train does before resuming (EMAHook needs it)
+    resumed.load_or_resume()
+    assert resumed.epoch == 1 and resumed.iter == 2
+    for scheduler, state in zip(resumed.param_schedulers, saved['param_schedulers']):
+        assert scheduler.last_step == state['last_step']
+        assert scheduler._last_value == state['_last_value']
+    resumed.train()
+    assert resumed.epoch == 2
+    make_runner(tmp_path / 'test', load_from=ckpt).test()
+
+
+@pytest.mark.parametrize('scheduler', SCHEDULERS)
+def test_scheduler_checkpoints_load_weights_only(tmp_path, scheduler):
+    family = scheduler.replace('LR', '').replace('Momentum', '')
+    round_trip(tmp_path, dict(type='SGD', lr=0.1, momentum=0.9),
+               param_scheduler=dict(dict(type=scheduler, by_epoch=False), **SCHEDULER_ARGS[family]))
+
+
+@pytest.mark.parametrize('optimizer', ['SGD', 'Adam', 'AdamW', 'RMSprop'])
+def test_optimizer_and_ema_checkpoints_load_weights_only(tmp_path, optimizer):
+    round_trip(tmp_path, dict(type=optimizer, lr=0.01),
+               param_scheduler=dict(type='OneCycleLR', eta_max=0.02, total_steps=4,
+                                    by_epoch=False),
+               custom_hooks=[dict(type='EMAHook')])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(),
+                    reason="mmengine's AmpOptimWrapper refuses to run without a GPU")
+def test_amp_checkpoints_load_weights_only(tmp_path):
+    round_trip(tmp_path, dict(type='SGD', lr=0.1, momentum=0.9),
+               optim_wrapper_type='AmpOptimWrapper')
+
+
+def test_foreign_type_is_refused_with_the_trust_switch(tmp_path, monkeypatch):
+    ckpt = tmp_path / 'foreign.pth'
+    torch.save(dict(state_dict=ToyRegressor().state_dict(), meta=dict(when=Path('x'))), ckpt)
+    with pytest.raises(pickle.UnpicklingError) as refused:
+        load_checkpoint(ToyRegressor(), str(ckpt))
+    message = str(refused.value)
+    assert 'pathlib.PosixPath' in message and 'MMCAUSAL_TRUST_CHECKPOINTS=1' in message
+    monkeypatch.setenv('MMCAUSAL_TRUST_CHECKPOINTS', '1')
+    assert load_checkpoint(ToyRegressor(), str(ckpt))['meta']['when'] == Path('x')
 
 
 def test_numpy_keeps_no_float_alias():
