@@ -72,6 +72,7 @@ if __name__ == '__main__':
         install_requires=parse_requirements('requirements/runtime.txt'),
         extras_require={
             'mim': parse_requirements('requirements/mminstall.txt'),
+            'detection': parse_requirements('requirements/detection.txt'),
             'optional': parse_requirements('requirements/optional.txt'),
             'tests': parse_requirements('requirements/tests.txt'),
         },

@@ -2,7 +2,6 @@
 from typing import List
 
 import numpy as np
-from sklearn.datasets import load_digits
 
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
@@ -30,6 +29,7 @@ class SklearnDigits(BaseDataset):
 
     def load_data_list(self) -> List[dict]:
         """One ``dict(img, gt_label)`` per image, in scikit-learn's order."""
+        from sklearn.datasets import load_digits  # only this dataset needs scikit-learn
         digits = load_digits()
         grey = np.round(digits.images * (255 / 16)).astype(np.uint8)
         return [dict(img=np.repeat(image[:, :, None], 3, axis=2), gt_label=int(label))
