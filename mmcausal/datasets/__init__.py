@@ -1,6 +1,9 @@
-"""Datasets (mmpretrain DATASETS): long-tailed subsets, ImageNet-LT, scikit-learn digits."""
+"""Datasets (mmpretrain DATASETS): long-tailed subsets, ImageNet-LT, scikit-learn digits;
+images per class from the labels."""
+from .counts import class_counts, gt_labels, train_set_counts
 from .imagenet_lt import ImageNetLT
 from .long_tailed import LongTailedDataset, long_tailed_counts
 from .sklearn_digits import SklearnDigits
 
-__all__ = ['ImageNetLT', 'LongTailedDataset', 'SklearnDigits', 'long_tailed_counts']
+__all__ = ['ImageNetLT', 'LongTailedDataset', 'SklearnDigits', 'class_counts', 'gt_labels',
+           'long_tailed_counts', 'train_set_counts']

@@ -38,7 +38,9 @@ class LongTailAccuracy(BaseMetric):
         few_shot_thr (int): Fewer training images than this is few-shot. Defaults to 20.
         train_class_counts (Sequence[int], optional): Training images per class. Defaults to
             ``dataset_meta['train_class_counts']`` of the evaluated dataset, which
-            :class:`LongTailedDataset` and :class:`ImageNetLT` provide.
+            :class:`LongTailedDataset` and :class:`ImageNetLT` provide, else the counts
+            :class:`TrainClassCountsHook` sets from the config's training set (every config
+            inheriting mmcausal's ``default_runtime.py`` has the hook).
         collect_device (str): ``'cpu'`` or ``'gpu'``, for gathering results across ranks.
         prefix (str, optional): Key prefix. Defaults to ``'long_tail'``, giving the keys
             ``long_tail/overall``, ``long_tail/many``, ``long_tail/medium``, ``long_tail/few``.
@@ -68,6 +70,29 @@ class LongTailAccuracy(BaseMetric):
         gt_labels = [gt for _, gt in results]
         return self.calculate(pred_labels, gt_labels, self.class_counts(), self.thresholds)
 
+    @property
+    def has_class_counts(self) -> bool:
+        """Whether the training counts are known: given, or in ``dataset_meta``."""
+        return (self.train_class_counts is not None
+                or (self.dataset_meta or {}).get('train_class_counts') is not None)
+
+    def set_train_class_counts(self, counts: Sequence[int],
+                               classes: Optional[Sequence[str]] = None) -> None:
+        """Use ``counts`` (one per class) of a training set whose class names are ``classes``.
+
+        Raises if ``classes`` and ``dataset_meta['classes']`` of the evaluated set differ: the
+        labels of the two sets would then name different classes (e.g. a ``CustomDataset``
+        split lacking a class folder shifts the labels of the classes after it).
+        """
+        evaluated = (self.dataset_meta or {}).get('classes')
+        if classes is not None and evaluated is not None and tuple(classes) != tuple(evaluated):
+            raise ValueError(
+                f'LongTailAccuracy: the training set has the classes {tuple(classes)} but the '
+                f'evaluated set {tuple(evaluated)}; give both the same classes (a CustomDataset '
+                'folder per class in every split, or the same metainfo=dict(classes=...)), or '
+                'pass train_class_counts=[...] to the metric.')
+        self.train_class_counts = list(counts)
+
     def class_counts(self) -> Sequence[int]:
         """Training images per class: the argument, else ``dataset_meta['train_class_counts']``."""
         counts = self.train_class_counts
@@ -75,9 +100,11 @@ class LongTailAccuracy(BaseMetric):
             counts = (self.dataset_meta or {}).get('train_class_counts')
         if counts is None:
             raise ValueError(
-                'LongTailAccuracy needs the training images per class: wrap the evaluated '
-                'dataset in LongTailedDataset (or use ImageNetLT), whose metainfo has '
-                'train_class_counts, or pass train_class_counts=[...] to the metric.')
+                'LongTailAccuracy needs the training images per class (train_class_counts): '
+                "add dict(type='TrainClassCountsHook') to custom_hooks, which counts them in "
+                "the training set of train_dataloader (configs inheriting mmcausal's "
+                '_base_/default_runtime.py have it in default_hooks), or pass '
+                "dict(type='LongTailAccuracy', train_class_counts=[...]), one count per class.")
         return counts
 
     @staticmethod

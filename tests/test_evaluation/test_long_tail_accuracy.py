@@ -58,9 +58,20 @@ def test_empty_groups_are_absent():
     assert result == pytest.approx({'long_tail/overall': 200 / 3, 'long_tail/many': 75.0})
 
 
-def test_missing_counts_error():
-    with pytest.raises(ValueError, match='wrap the evaluated dataset in LongTailedDataset'):
-        evaluate(LongTailAccuracy(), PRED, GT, dict(classes=('a', 'b', 'c', 'd')))
+def test_missing_counts_error_names_both_fixes():
+    metric = LongTailAccuracy()
+    with pytest.raises(ValueError, match=r"TrainClassCountsHook.*train_class_counts=\[\.\.\.\]"):
+        evaluate(metric, PRED, GT, dict(classes=('a', 'b', 'c', 'd')))
+    assert not metric.has_class_counts
+
+
+def test_set_train_class_counts_checks_the_class_names():
+    metric = LongTailAccuracy()
+    metric.dataset_meta = dict(classes=('a', 'b', 'c', 'd'))
+    with pytest.raises(ValueError, match='training set has the classes'):
+        metric.set_train_class_counts([5, 1, 1], classes=('a', 'c', 'd'))
+    metric.set_train_class_counts(COUNTS, classes=('a', 'b', 'c', 'd'))
+    assert metric.has_class_counts and metric.class_counts() == COUNTS
 
 
 @pytest.mark.parametrize('call, message', [
