@@ -17,8 +17,10 @@ from mmengine.dataset import BaseDataset
 
 from mmpretrain.registry import DATASETS
 
+from .counts import gt_labels
+
 PROFILES = ('exp', 'step')
-SUBSETS = ('train', 'held_out')
+SUBSETS = ('train', 'held_out', 'val', 'test')
 
 
 def long_tailed_counts(n_max: int, num_classes: int, imbalance_ratio: float,
@@ -68,7 +70,10 @@ class LongTailedDataset:
     ``subset='held_out'`` uses only training images the long-tailed set left out), and the
     reservation changes only the classes it caps: from CIFAR-10 at ratio 100 with 100 held out
     per class, the head keeps 4,900 images and classes 1-9 the same 2,997 ... 50 as without it.
-    Give both wrappers the same arguments but ``subset``. The choice depends only on the
+    With ``val_per_class`` the held-out images split in two disjoint balanced subsets:
+    ``'val'`` takes the first ``val_per_class`` of each class's reserved images, ``'test'`` the
+    other ``held_out_per_class - val_per_class``, so a hyper-parameter (TDE's alpha) can be
+    chosen on one and reported on the other. Give all wrappers the same arguments but ``subset``. The choice depends only on the
     source's order of samples and the arguments, so it is the same on every machine and rank.
 
     Like mmengine's ``ClassBalancedDataset`` it wraps ``dataset`` and forwards
@@ -83,10 +88,14 @@ class LongTailedDataset:
         imbalance_ratio (float): ``n_max / n_min``, >= 1. Defaults to 100.
         profile (str): ``'exp'`` or ``'step'`` (module docstring). Defaults to ``'exp'``.
         seed (int): Seed of the per-class permutations. Defaults to 0.
-        subset (str): ``'train'`` (the long-tailed subset) or ``'held_out'`` (the reserved
-            images, ``held_out_per_class`` of every class). Defaults to ``'train'``.
-        held_out_per_class (int, optional): Images reserved per class; required for
-            ``subset='held_out'``. Defaults to None: none reserved, the exact profile sizes.
+        subset (str): ``'train'`` (the long-tailed subset), ``'held_out'`` (the reserved
+            images, ``held_out_per_class`` of every class), or ``'val'`` / ``'test'`` (their
+            two parts, see ``val_per_class``). Defaults to ``'train'``.
+        held_out_per_class (int, optional): Images reserved per class; required for every
+            subset but ``'train'``. Defaults to None: none reserved, the exact profile sizes.
+        val_per_class (int, optional): Of the reserved images per class, how many form
+            ``subset='val'`` (the rest form ``'test'``); required for those two subsets,
+            ``1 <= val_per_class < held_out_per_class``. Defaults to None.
         max_per_class (int, optional): ``n_max`` of the profile. Defaults to the smallest class
             of the source, which every class can supply: the per-class count of a balanced
             source (5,000 for CIFAR-10, 500 for CIFAR-100).
@@ -103,14 +112,21 @@ class LongTailedDataset:
                  seed: int = 0,
                  subset: str = 'train',
                  held_out_per_class: Optional[int] = None,
-                 max_per_class: Optional[int] = None):
+                 max_per_class: Optional[int] = None,
+                 val_per_class: Optional[int] = None):
         if subset not in SUBSETS:
             raise ValueError(f'subset must be one of {SUBSETS}, got {subset!r}.')
-        if held_out_per_class is None and subset == 'held_out':
-            raise ValueError("subset='held_out' needs held_out_per_class (images per class).")
+        if held_out_per_class is None and subset != 'train':
+            raise ValueError(f"subset='{subset}' needs held_out_per_class (images per class).")
         if held_out_per_class is not None and held_out_per_class < 1:
             raise ValueError(f'held_out_per_class must be >= 1, got {held_out_per_class}; '
                              f'leave it None to reserve nothing.')
+        if subset in ('val', 'test') and not (
+                val_per_class is not None and 1 <= val_per_class < held_out_per_class):
+            raise ValueError(
+                f"subset='{subset}' needs val_per_class, the held-out images per class that "
+                f"form subset='val' (the rest form 'test'), with 1 <= val_per_class < "
+                f'held_out_per_class={held_out_per_class}; got {val_per_class}.')
         if isinstance(dataset, dict):
             dataset = DATASETS.build(dataset)
         elif not isinstance(dataset, BaseDataset):
@@ -141,7 +157,9 @@ class LongTailedDataset:
                     f'lower held_out_per_class.')
             order = rng.permutation(indices)
             counts.append(min(n, len(order) - reserved))
-            chosen.append(order[:counts[-1]] if subset == 'train' else order[-reserved:])
+            chosen.append({'train': order[:counts[-1]], 'held_out': order[-reserved:],
+                           'val': order[-reserved:][:val_per_class],
+                           'test': order[-reserved:][val_per_class:]}[subset])
         self.indices: np.ndarray = np.sort(np.concatenate(chosen))
         self.dataset = dataset.get_subset(self.indices.tolist())
         self._metainfo = dict(dataset.metainfo, train_class_counts=counts)
@@ -168,8 +186,7 @@ class LongTailedDataset:
 
 def _class_indices(dataset: BaseDataset, classes: tuple) -> List[np.ndarray]:
     """Source indices of each class's images, in source order; errors on bad labels."""
-    labels = np.array([int(dataset.get_data_info(i)['gt_label']) for i in range(len(dataset))],
-                      dtype=np.int64)
+    labels = gt_labels(dataset)
     if labels.size and (labels.min() < 0 or labels.max() >= len(classes)):
         raise ValueError(f'{type(dataset).__name__} has gt_label values outside 0..'
                          f'{len(classes) - 1} ({len(classes)} classes in its metainfo).')

@@ -23,6 +23,7 @@ from mmpretrain.apis import get_model
 from mmpretrain.registry import METRICS
 
 from mmcausal.causal import CausalClassifier
+from mmcausal.datasets import train_set_counts
 from .long_tail_accuracy import GROUPS, LongTailAccuracy
 
 SPLITS = ('val', 'test')
@@ -110,6 +111,8 @@ def split_data(cfg: Config, split: str) -> Tuple[DataLoader, LongTailAccuracy]:
     dataloader = Runner.build_dataloader(cfg.get(f'{split}_dataloader'))
     metric = long_tail[0]
     metric.dataset_meta = dataloader.dataset.metainfo
+    if not metric.has_class_counts:  # as TrainClassCountsHook does for tools/test.py
+        metric.set_train_class_counts(*train_set_counts(cfg.get('train_dataloader')))
     return dataloader, metric
 
 
@@ -212,3 +215,33 @@ def best_alpha_index(results: Sequence[Dict[str, float]], select: str) -> int:
     """Index of the result with the highest :func:`selection_score`; the smallest alpha wins a
     tie."""
     return int(np.argmax([selection_score(metrics, select) for metrics in results]))
+
+
+def plot_sweeps(sweeps: Sequence[Sequence[Dict[str, float]]], path: str, title: str,
+                marks: Dict[str, float]) -> None:
+    """Accuracy (%) of each group against alpha (paper Fig. 4) to a PNG.
+
+    Args:
+        sweeps (Sequence[list[dict]]): One :func:`sweep_alphas` result per seed, on the same
+            alphas; drawn as their mean with a min-max band when there are several.
+        path (str): The PNG to write.
+        title (str): The plot's title.
+        marks (dict[str, float]): Alphas to mark with a dashed line, by legend label.
+    """
+    from matplotlib.figure import Figure  # only plotting needs matplotlib
+    figure = Figure(figsize=(6, 4), tight_layout=True)
+    axes = figure.add_subplot()
+    alphas = [point['alpha'] for point in sweeps[0]]
+    for group in ('overall', *GROUPS):
+        if group not in sweeps[0][0]:
+            continue
+        curves = np.array([[point[group] for point in sweep] for sweep in sweeps])
+        line, = axes.plot(alphas, curves.mean(0), marker='.', label=group)
+        if len(sweeps) > 1:
+            axes.fill_between(alphas, curves.min(0), curves.max(0), color=line.get_color(),
+                              alpha=0.2)
+    for label, alpha in marks.items():
+        axes.axvline(alpha, color='grey', linestyle='--', label=label)
+    axes.set(xlabel='TDE parameter alpha', ylabel='top-1 accuracy (%)', title=title)
+    axes.legend()
+    figure.savefig(path, dpi=100)

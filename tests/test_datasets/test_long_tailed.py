@@ -121,6 +121,22 @@ def test_held_out_is_reserved_balanced_and_disjoint():
     assert set(train.indices) & head < set(plain.indices) & head
 
 
+def test_val_and_test_split_the_held_out_images():
+    source = FakeLabels([50] * 4)
+    common = dict(imbalance_ratio=5, seed=1, held_out_per_class=20)
+    held_out = LongTailedDataset(source, subset='held_out', **common)
+    val = LongTailedDataset(source, subset='val', val_per_class=8, **common)
+    test = LongTailedDataset(source, subset='test', val_per_class=8, **common)
+    train = LongTailedDataset(source, val_per_class=8, **common)
+    assert Counter(labels_of(val)) == {0: 8, 1: 8, 2: 8, 3: 8}
+    assert Counter(labels_of(test)) == {0: 12, 1: 12, 2: 12, 3: 12}
+    assert set(val.indices) | set(test.indices) == set(held_out.indices)
+    assert not set(val.indices) & set(test.indices)
+    assert not set(held_out.indices) & set(train.indices)
+    assert val.metainfo['train_class_counts'] == test.metainfo['train_class_counts'] \
+        == [30, 29, 17, 10]
+
+
 def test_built_from_config_with_pipeline():
     """The demo's data: digits at ratio 50, 50 held out per class."""
     common = dict(type='LongTailedDataset', imbalance_ratio=50, held_out_per_class=50)
@@ -144,8 +160,11 @@ def test_built_from_config_with_pipeline():
 @pytest.mark.parametrize('kwargs, message', [
     (dict(imbalance_ratio=0.5), 'imbalance_ratio must be >= 1'),
     (dict(profile='linear'), 'profile must be one of'),
-    (dict(subset='val'), 'subset must be one of'),
+    (dict(subset='valid'), 'subset must be one of'),
     (dict(subset='held_out'), 'needs held_out_per_class'),
+    (dict(subset='val'), 'needs held_out_per_class'),
+    (dict(subset='test', held_out_per_class=20), 'needs val_per_class'),
+    (dict(subset='val', held_out_per_class=20, val_per_class=20), 'val_per_class < held_out'),
     (dict(held_out_per_class=0), 'held_out_per_class must be >= 1'),
     (dict(imbalance_ratio=100), 'leaves class 8 empty'),  # int(50 * 100 ** (-8 / 9)) = 0
     (dict(imbalance_ratio=10, max_per_class=60), "class 'c0' has 50 images, fewer than the 60"),

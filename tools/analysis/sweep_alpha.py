@@ -48,11 +48,11 @@ import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
-from matplotlib.figure import Figure
 from mmengine.config import DictAction
 
 from mmcausal.evaluation.alpha_sweep import (SELECT_CRITERIA, SPLITS, best_alpha_index,
-                                             parse_alphas, selection_score, sweep_checkpoint)
+                                             parse_alphas, plot_sweeps, selection_score,
+                                             sweep_checkpoint)
 
 COLUMNS = ('overall', 'many', 'medium', 'few')
 
@@ -84,20 +84,6 @@ def format_table(results: List[Dict[str, float]], best: int) -> str:
     return '\n'.join(lines)
 
 
-def plot(results: List[Dict[str, float]], best_alpha: float, title: str, path: str) -> None:
-    """Accuracy (%) of each group against alpha, the chosen alpha dashed, to a PNG."""
-    figure = Figure(figsize=(6, 4), tight_layout=True)
-    axes = figure.add_subplot()
-    alphas = [metrics['alpha'] for metrics in results]
-    for name in COLUMNS:
-        if name in results[0]:
-            axes.plot(alphas, [metrics[name] for metrics in results], marker='.', label=name)
-    axes.axvline(best_alpha, color='grey', linestyle='--', label=f'chosen alpha={best_alpha:g}')
-    axes.set(xlabel='TDE parameter alpha', ylabel='top-1 accuracy (%)', title=title)
-    axes.legend()
-    figure.savefig(path, dpi=100)
-
-
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     """Run the sweep of the command line ``argv``; returns what ``alpha_sweep.json`` holds."""
     args = parse_args(argv)
@@ -120,8 +106,9 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     os.makedirs(out, exist_ok=True)
     with open(osp.join(out, 'alpha_sweep.json'), 'w') as f:
         json.dump(summary, f, indent=2)
-    plot(results, best_alpha, f'TDE alpha sweep, {args.split} split ({args.select} best)',
-         osp.join(out, 'alpha_sweep.png'))
+    plot_sweeps([results], osp.join(out, 'alpha_sweep.png'),
+                f'TDE alpha sweep, {args.split} split ({args.select} best)',
+                {f'chosen alpha={best_alpha:g}': best_alpha})
     print(f'wrote {osp.join(out, "alpha_sweep.json")} and alpha_sweep.png')
     return summary
 

@@ -1,0 +1,165 @@
+"""The short-budget long-tailed protocol of the CPU benchmark and ``tools/demo.py --cifar10``.
+
+Per seed: train the linear and the de-confound config (same data, schedule and seed), forward
+each checkpoint once over the val and the test split, and score every row of the results table
+from those features, choosing any hyper-parameter on val and reporting on test:
+
+=====================  ==================================================================
+row                    prediction on test
+=====================  ==================================================================
+linear                 ``argmax z``, the linear model's logits
+linear-la              ``argmax z - log p`` (post-hoc logit adjustment, t = 1)
+linear-la-val          ``argmax z - t log p``, t best on val by overall top-1
+deconfound             ``argmax z``, the de-confounded logits (Eq. 7)
+deconfound-tde         ``argmax z - alpha c`` (TDE, Eq. 8) at the paper's alpha
+deconfound-tde-val     the same, alpha best on val by overall top-1
+=====================  ==================================================================
+
+On a balanced val split overall top-1 is the mean of the per-class accuracies, so choosing by it
+weighs every class alike.
+"""
+import os.path as osp
+import time
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from mmcausal.evaluation.alpha_sweep import (best_alpha_index, head_features, load_for_analysis,
+                                             sweep_alphas)
+from mmcausal.evaluation.logit_adjustment import log_prior
+
+ROWS = ('linear', 'linear-la', 'linear-la-val', 'deconfound', 'deconfound-tde',
+        'deconfound-tde-val')
+# The hyper-parameter each row sets, as its key in the results.
+ROW_PARAMETER = {'linear-la': 't', 'linear-la-val': 't', 'deconfound-tde': 'alpha',
+                 'deconfound-tde-val': 'alpha'}
+
+
+def tiny_run_options() -> dict:
+    """``--cfg-options`` for a check of the protocol end to end in a few minutes, not a result:
+    1 epoch on a long-tailed subset of ratio 10 with 30 head images, 25 + 25 held-out images
+    per class for val and test (80 images per class are enough)."""
+    return dict(long_tailed_options(imbalance_ratio=10, max_per_class=30, held_out_per_class=50,
+                                    val_per_class=25),
+                **{'train_cfg.max_epochs': 1, 'train_cfg.val_interval': 1,
+                   'param_scheduler.0.total_steps': 1})
+
+
+def long_tailed_options(data_root: Optional[str] = None, **dataset_args) -> dict:
+    """``--cfg-options`` that set the same ``LongTailedDataset`` arguments (e.g.
+    ``imbalance_ratio``, ``max_per_class``, ``held_out_per_class``, ``val_per_class``) and the
+    image folder ``data_root`` (class folders directly under it) in the train, val and test
+    dataloaders of a config of ``configs/cifar10_jpg_lt/``."""
+    options = {}
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        options.update({f'{loader}.dataset.{key}': value for key, value in dataset_args.items()})
+        if data_root is not None:
+            options.update({f'{loader}.dataset.dataset.data_root': data_root,
+                            f'{loader}.dataset.dataset.data_prefix': ''})
+    return options
+
+
+def train(config: str, work_dir: str, seed: int,
+          cfg_options: Optional[dict] = None) -> Tuple[str, float]:
+    """Train ``config`` with ``randomness.seed=seed`` (initialization and data order) into
+    ``work_dir``; returns its last checkpoint and the training throughput in images/s (wall
+    clock of ``Runner.train``, start-up and the final validation included)."""
+    cfg = Config.fromfile(config)
+    cfg.merge_from_dict(dict(work_dir=work_dir, randomness=dict(seed=seed), **(cfg_options or {})))
+    runner = Runner.from_cfg(cfg)
+    start = time.perf_counter()
+    runner.train()
+    seconds = time.perf_counter() - start
+    images = len(runner.train_dataloader.dataset) * runner.max_epochs
+    return osp.join(runner.work_dir, f'epoch_{runner.max_epochs}.pth'), images / seconds
+
+
+def class_accuracy(pred: torch.Tensor, gt: torch.Tensor, num_classes: int) -> List[float]:
+    """Top-1 accuracy (%) of each class, (M,); NaN for a class without samples."""
+    gt_np, correct = gt.cpu().numpy(), (pred == gt).cpu().numpy()
+    samples = np.bincount(gt_np, minlength=num_classes)
+    hits = np.bincount(gt_np, weights=correct, minlength=num_classes)
+    return [100.0 * h / n if n else float('nan') for h, n in zip(hits, samples)]
+
+
+def _terms(config: str, checkpoint: str, split: str, cfg_options: Optional[dict],
+           linear: bool) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, object]:
+    """``(z, c, gt, metric)`` of a split: for the linear model z are its logits and c the
+    log prior of logit adjustment, for a de-confound model the two TDE terms (Eq. 8)."""
+    model, dataloader, metric = load_for_analysis(config, checkpoint, split, cfg_options,
+                                                  tde=not linear)
+    features, gt = head_features(model, dataloader)
+    with torch.no_grad():
+        if linear:
+            z = model.head.classifier(features)
+            c = log_prior(metric.class_counts()).to(z.device).expand_as(z)
+        else:
+            z, c = model.head.classifier.logit_terms(features)
+    return z, c, gt, metric
+
+
+def score_seed(linear: Tuple[str, str], deconfound: Tuple[str, str], alpha: float,
+               alphas: Sequence[float], ts: Sequence[float],
+               cfg_options: Optional[dict] = None) -> dict:
+    """Every row of :data:`ROWS` for one seed's two checkpoints.
+
+    Args:
+        linear (tuple[str, str]): Config and checkpoint of the linear model.
+        deconfound (tuple[str, str]): Config and checkpoint of the de-confound model.
+        alpha (float): TDE's alpha of the ``deconfound-tde`` row (the paper's).
+        alphas (Sequence[float]): The grid ``deconfound-tde-val`` chooses alpha from on val.
+        ts (Sequence[float]): The grid ``linear-la-val`` chooses t from on val.
+        cfg_options (dict, optional): Merged into both configs (e.g. the data of
+            :func:`long_tailed_options`).
+
+    Returns:
+        dict: ``rows`` (row -> LongTailAccuracy on test in %, plus ``alpha`` or ``t``),
+        ``class_accuracy`` (row -> per-class top-1 on test), ``sweep`` (the test accuracies
+        of every alpha of ``alphas``, for the Fig. 4 plot), ``val`` (the val sweeps that chose
+        alpha and t) and ``train_class_counts``.
+    """
+    rows, per_class, val = {}, {}, {}
+    for name, (config, checkpoint), is_linear, default, grid in (
+            ('linear', linear, True, 1.0, ts), ('deconfound', deconfound, False, alpha, alphas)):
+        z, c, gt, metric = _terms(config, checkpoint, 'test', cfg_options, is_linear)
+        z_val, c_val, gt_val, metric_val = _terms(config, checkpoint, 'val', cfg_options,
+                                                  is_linear)
+        val[name] = sweep_alphas(z_val, c_val, gt_val, grid, metric_val)
+        chosen = val[name][best_alpha_index(val[name], 'overall')]['alpha']
+        extra = 'la' if is_linear else 'tde'
+        parameter = 't' if is_linear else 'alpha'
+        for row, value in ((name, 0.0), (f'{name}-{extra}', default),
+                           (f'{name}-{extra}-val', chosen)):
+            pred = (z - value * c).argmax(dim=1)
+            rows[row] = metric.compute_metrics(list(zip(pred.tolist(), gt.tolist())))
+            if row != name:
+                rows[row][parameter] = value
+            per_class[row] = class_accuracy(pred, gt, z.shape[1])
+        if not is_linear:
+            sweep = sweep_alphas(z, c, gt, alphas, metric)
+    return dict(rows={row: rows[row] for row in ROWS},
+                class_accuracy={row: per_class[row] for row in ROWS}, sweep=sweep, val=val,
+                train_class_counts=list(metric.class_counts()))
+
+
+def summarize(seed_results: Sequence[dict]) -> Dict[str, Dict[str, list]]:
+    """Rows of several seeds as ``row -> {key: [value per seed]}`` (the JSON of the benchmark):
+    the groups ``overall``/``many``/``medium``/``few`` present and the row's ``alpha``/``t``,
+    which is one number when every seed used the same."""
+    summary = {}
+    for row in ROWS:
+        per_seed = [result['rows'][row] for result in seed_results]
+        entry = {}
+        parameter = ROW_PARAMETER.get(row)
+        if parameter is not None:
+            values = [metrics[parameter] for metrics in per_seed]
+            entry[parameter] = values[0] if len(set(values)) == 1 and not row.endswith('-val') \
+                else values
+        for group in ('overall', 'many', 'medium', 'few'):
+            if all(group in metrics for metrics in per_seed):
+                entry[group] = [metrics[group] for metrics in per_seed]
+        summary[row] = entry
+    return summary
