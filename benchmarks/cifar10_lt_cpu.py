@@ -30,7 +30,8 @@ import numpy as np
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmcausal.apis import ROWS, score_seed, summarize, tiny_run_options, train
+from mmcausal.apis import (ROW_TITLES, ROWS, class_accuracy_table, score_seed, summarize,
+                           tiny_run_options, train)
 from mmcausal.evaluation.alpha_sweep import parse_alphas, plot_sweeps
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -39,10 +40,6 @@ SUFFIX = 'resnet32_1xb128-onecycle-8e_cifar10-jpg-lt-r100.py'
 ARCHIVE = osp.join(ROOT, '..', 'shared', 'data', 'cifar10-jpg', 'train.tar.gz')
 DATA = osp.join(ROOT, 'data', 'cifar10-jpg')
 ALPHA = 1.0  # the paper's CIFAR-10-LT alpha
-TITLES = {'linear': 'Baseline (linear)', 'linear-la': 'Linear + logit adjustment (t = 1)',
-          'linear-la-val': 'Linear + logit adjustment (t chosen on val)',
-          'deconfound': 'De-confound', 'deconfound-tde': 'De-confound-TDE (alpha = 1, paper)',
-          'deconfound-tde-val': 'De-confound-TDE (alpha chosen on val)'}
 PAPER = {'deconfound': 71.7, 'deconfound-tde': 80.6}  # Table 3, 200 epochs, official test set
 
 
@@ -93,16 +90,12 @@ def markdown(seeds: Sequence[int], results: List[dict], rows: Dict[str, dict],
             parameter = ', '.join(f'{value:g}' for value in parameter)
         cells = [mean_std(entry[group]) if group in entry else '-'
                  for group in ('overall', 'many', 'medium')]
-        lines.append(f'| {TITLES[row]} | ' + ' | '.join(cells)
+        lines.append(f'| {ROW_TITLES[row]} | ' + ' | '.join(cells)
                      + f" | {parameter} | {PAPER.get(row, '-')} |")
     lines += ['', f'Per-class top-1 on test, seed {seeds[0]} (training images per class in '
               'parentheses):', '',
-              '| row | ' + ' | '.join(f'{name} ({count})' for name, count in
-                                    zip(classes, setup['train_class_counts'])) + ' |',
-              '| --- |' + ' --- |' * len(classes)]
-    for row in ROWS:
-        lines.append(f'| {row} | ' + ' | '.join(
-            f'{value:.1f}' for value in results[0]['class_accuracy'][row]) + ' |')
+              *class_accuracy_table(results[0]['class_accuracy'], classes,
+                                    setup['train_class_counts'])]
     lines += ['', 'Training throughput (images/s, wall clock of Runner.train with start-up and the '
               'final validation): ' + '; '.join(
                   f'{row} {mean_std(values)}' for row, values in throughput.items()) + '.', '']

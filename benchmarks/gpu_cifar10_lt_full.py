@@ -51,7 +51,7 @@ from torch.utils.data import Dataset
 from mmpretrain.registry import DATASETS
 
 import mmcausal  # noqa: F401  (registers mmcausal's modules)
-from mmcausal.apis import ROWS, score_seed, train
+from mmcausal.apis import ROW_TITLES, ROWS, class_accuracy_table, score_seed, train
 from mmcausal.evaluation.alpha_sweep import parse_alphas, plot_sweeps
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -63,10 +63,6 @@ ARCHIVES = (osp.join(ROOT, 'data', 'cifar10-jpg', 'train.tar.gz'),
             osp.join(ROOT, '..', 'shared', 'data', 'cifar10-jpg', 'train.tar.gz'))
 CIFAR10_TRAIN_IMAGES = 50000
 SWEEP = '0:3:0.1'  # alphas of the sweep and of the choice on val; the t of logit adjustment
-TITLES = {'linear': 'Baseline (linear)', 'linear-la': 'Linear + logit adjustment (t = 1)',
-          'linear-la-val': 'Linear + logit adjustment (t chosen on val)',
-          'deconfound': 'De-confound', 'deconfound-tde': 'De-confound-TDE (paper alpha)',
-          'deconfound-tde-val': 'De-confound-TDE (alpha chosen on val)'}
 PAPER = {'deconfound': 71.7, 'deconfound-tde': 80.6}  # Table 3, official test set
 
 
@@ -270,14 +266,10 @@ def markdown(result: dict, setup: dict) -> str:
         parameter = metrics.get('alpha', metrics.get('t', '-'))
         cells = [f'{metrics[group]:.2f}' if group in metrics else '-'
                  for group in ('overall', 'many', 'medium', 'few')]
-        lines.append(f'| {TITLES[row]} | ' + ' | '.join(cells)
+        lines.append(f'| {ROW_TITLES[row]} | ' + ' | '.join(cells)
                      + f" | {parameter} | {PAPER.get(row, '-')} |")
     lines += ['', 'Per-class top-1 on test (training images per class in parentheses):', '',
-              '| row | ' + ' | '.join(f'{name} ({count})' for name, count in
-                                    zip(setup['classes'], counts)) + ' |',
-              '| --- |' + ' ---: |' * len(counts)]
-    lines += [f'| {row} | ' + ' | '.join(f'{value:.1f}' for value in result['class_accuracy'][row])
-              + ' |' for row in ROWS]
+              *class_accuracy_table(result['class_accuracy'], setup['classes'], counts)]
     lines += ['', '| training | images/s (Runner.train wall clock) | s | s per iteration '
               '(median) | of which waiting for data |', '| --- | ---: | ---: | ---: | ---: |']
     lines += [f"| {row} | {job['images_per_s']:.0f} | {job['seconds']:.0f} | {job['time']:.4f} | "

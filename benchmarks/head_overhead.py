@@ -156,7 +156,7 @@ def classification(repeats: int, iters: int) -> None:
 
     print(f'classification: CifarResNet-32 + GAP, batch {BATCH} of 3x32x32, TDEClsHead '
           f'(deconfound, alpha={classifier.alpha}, |d|='
-          f'{float(classifier.direction.direction.norm()):.3g}) vs LinearClsHead', flush=True)
+          f'{float(classifier.direction.vector.norm()):.3g}) vs LinearClsHead', flush=True)
     for model in models.values():
         model.train()
     report('  train step (+ hook for TDE):', interleaved(train_steps, repeats, iters, BATCH),

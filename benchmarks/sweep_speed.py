@@ -5,7 +5,7 @@ and run in this one process (imports and interpreter start-up excluded, which th
 ``python tools/test.py`` commands of a real sweep would pay 50 times over):
 
 - sweep: what ``tools/analysis/sweep_alpha.py`` does before writing its JSON and plot,
-  ``mmcausal.evaluation.alpha_sweep.sweep_checkpoint``: build the model and load the checkpoint
+  ``mmcausal.apis.sweep_checkpoint``: build the model and load the checkpoint
   (``load_for_analysis``), forward the split once to the head's features (``head_features``),
   compute the two TDE terms ``z, c`` (``logit_terms``) and score every alpha in memory with the
   split's LongTailAccuracy (``sweep_alphas``);
@@ -40,7 +40,8 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 import mmcausal  # noqa: F401  (registers the head, the datasets and the metric)
-from mmcausal.evaluation.alpha_sweep import parse_alphas, sweep_checkpoint
+from mmcausal.apis import sweep_checkpoint
+from mmcausal.evaluation.alpha_sweep import parse_alphas
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # The demo's de-confound row (the only deconfound_* config of configs/digits_lt/).

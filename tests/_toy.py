@@ -100,4 +100,4 @@ def record_head_inputs(model: nn.Module) -> List[Tensor]:
 
 def direction_of(model: nn.Module) -> Tensor:
     """The head direction buffer d of a toy model (possibly wrapped)."""
-    return getattr(model, 'module', model).head.classifier.direction.direction
+    return getattr(model, 'module', model).head.classifier.direction.vector

@@ -36,3 +36,13 @@ def test_detection_config_names_the_full_install():
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith('ModuleNotFoundError: this config inherits mmdet:: configs')
     assert '`bash tools/install.sh full`' in last
+
+
+def test_import_leaves_out_sklearn_and_the_runner_builders():
+    """scikit-learn only for the digits dataset, when it is used; mmcausal.apis on demand.
+    (With detection installed, mmpretrain's own models import mmdet's, which import sklearn.)"""
+    result = run_blocked(
+        'import mmcausal; '
+        "print(sorted(name for name in ('sklearn', 'mmcausal.apis') if name in sys.modules))")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split() == ['[]']

@@ -101,18 +101,24 @@ build_mmcv_full_wheel() {  # $1: folder the wheel is written to
   rm -rf "$src"
 }
 
+cached_wheel() {  # $1: folder, $2: wheel file pattern, $3: function building it into $1; prints its path
+  local wheel
+  wheel=$(ls "$1"/$2 2>/dev/null | head -n 1 || true)
+  if [ -z "$wheel" ]; then
+    "$3" "$1" >&2
+    wheel=$(ls "$1"/$2 | head -n 1)
+  else
+    step "using the cached wheel $wheel" >&2
+  fi
+  echo "$wheel"
+}
+
 if [ "$MODE" = full ]; then
   if mmcv_ok ops; then
     step "mmcv: $(py -c 'import mmcv; print(mmcv.__version__)') with compiled ops already works; not rebuilding"
   else
     wheel_dir="$CACHE/wheels/torch-$TORCH_VERSION-$(py -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')"
-    wheel=$(ls "$wheel_dir"/mmcv-"$MMCV_VERSION"-*.whl 2>/dev/null | head -n 1 || true)
-    if [ -z "$wheel" ]; then
-      build_mmcv_full_wheel "$wheel_dir"
-      wheel=$(ls "$wheel_dir"/mmcv-"$MMCV_VERSION"-*.whl | head -n 1)
-    else
-      step "mmcv: using the cached wheel $wheel"
-    fi
+    wheel=$(cached_wheel "$wheel_dir" "mmcv-$MMCV_VERSION-*.whl" build_mmcv_full_wheel)
     # mmcv-lite and mmcv install the same package folder: never leave both.
     py -m pip uninstall -y -q mmcv-lite 2>/dev/null || true
     pip_install --force-reinstall --no-deps "$wheel"
@@ -122,13 +128,7 @@ elif mmcv_ok any; then
   step "mmcv: keeping installed $(py -m pip list 2>/dev/null | grep -m1 -E '^mmcv(-lite)? ' | tr -s ' ')"
 else
   wheel_dir="$CACHE/wheels/mmcv-lite"
-  wheel=$(ls "$wheel_dir"/mmcv_lite-"$MMCV_VERSION"-*.whl 2>/dev/null | head -n 1 || true)
-  if [ -z "$wheel" ]; then
-    build_mmcv_lite_wheel "$wheel_dir"
-    wheel=$(ls "$wheel_dir"/mmcv_lite-"$MMCV_VERSION"-*.whl | head -n 1)
-  else
-    step "mmcv-lite: using the cached wheel $wheel"
-  fi
+  wheel=$(cached_wheel "$wheel_dir" "mmcv_lite-$MMCV_VERSION-*.whl" build_mmcv_lite_wheel)
   pip_install --no-deps "$wheel"
   mmcv_ok any || die "mmcv-lite is installed but 'import mmcv' fails; delete $wheel_dir and run again"
 fi

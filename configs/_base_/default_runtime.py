@@ -1,13 +1,10 @@
-# mmpretrain's runtime, plus what every mmcausal config needs: the import that registers
-# mmcausal's modules (so stock OpenMMLab tools work too), the hook that keeps the head
-# direction of TDEClsHead up to date, the hook that gives LongTailAccuracy the training
-# images per class, and a fixed seed.
-_base_ = 'mmpretrain::_base_/default_runtime.py'
+# mmpretrain's runtime, plus what every mmcausal classification config needs: the import that
+# registers mmcausal's modules (so stock OpenMMLab tools work too), HeadDirectionHook
+# (./head_direction.py: keeps the head direction of TDEClsHead up to date), the hook that gives
+# LongTailAccuracy the training images per class, and a fixed seed.
+_base_ = ['mmpretrain::_base_/default_runtime.py', './head_direction.py']
 
 custom_imports = dict(imports=['mmcausal'], allow_failed_imports=False)
-
-# momentum=None: the head direction's decay is the optimizer's momentum (SGD 0.9), as in the paper.
-custom_hooks = [dict(type='HeadDirectionHook', momentum=None)]
 
 # Before validation and test, every LongTailAccuracy without train_class_counts (given, or in the
 # evaluated dataset's metainfo) gets those of train_dataloader's dataset, counted from its labels:

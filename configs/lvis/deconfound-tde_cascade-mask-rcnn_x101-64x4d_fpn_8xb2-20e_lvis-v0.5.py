@@ -1,6 +1,5 @@
-# The deconfound-tde row with mmdet's ResNeXt-101 64x4d FPN backbone (paper Table 9): trained
-# exactly as the deconfound row of that backbone; predicts by TDE (Eq. 8, alpha=1.5) with
-# background-exempted inference (Eq. 9).
+# Trained exactly as the deconfound row (alpha plays no part in training); predicts by TDE
+# (Eq. 8, alpha=1.5) with background-exempted inference (Eq. 9). Paper Table 9.
 _base_ = './deconfound_cascade-mask-rcnn_x101-64x4d_fpn_8xb2-20e_lvis-v0.5.py'
 
 model = dict(

@@ -1,5 +1,10 @@
-"""Library code that builds runners: the short-budget long-tailed protocol."""
-from .long_tail_protocol import (ROWS, long_tailed_options, score_seed, summarize,
-                                 tiny_run_options, train)
+"""Library code that builds models, dataloaders and runners: a checkpoint loaded for analysis
+(the alpha sweep) and the short-budget long-tailed protocol. Not imported by ``import mmcausal``.
+"""
+from .analysis import SPLITS, head_features, load_for_analysis, sweep_checkpoint
+from .long_tail_protocol import (ROW_TITLES, ROWS, class_accuracy_table, long_tailed_options,
+                                 score_seed, summarize, tiny_run_options, train)
 
-__all__ = ['ROWS', 'long_tailed_options', 'score_seed', 'summarize', 'tiny_run_options', 'train']
+__all__ = ['ROW_TITLES', 'ROWS', 'SPLITS', 'class_accuracy_table', 'head_features',
+           'load_for_analysis', 'long_tailed_options', 'score_seed', 'summarize',
+           'sweep_checkpoint', 'tiny_run_options', 'train']

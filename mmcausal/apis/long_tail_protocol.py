@@ -27,12 +27,16 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmcausal.evaluation.alpha_sweep import (best_alpha_index, head_features, load_for_analysis,
-                                             sweep_alphas)
+from mmcausal.evaluation.alpha_sweep import best_alpha_index, sweep_alphas
 from mmcausal.evaluation.logit_adjustment import log_prior
+from .analysis import head_features, load_for_analysis
 
 ROWS = ('linear', 'linear-la', 'linear-la-val', 'deconfound', 'deconfound-tde',
         'deconfound-tde-val')
+ROW_TITLES = {'linear': 'Baseline (linear)', 'linear-la': 'Linear + logit adjustment (t = 1)',
+              'linear-la-val': 'Linear + logit adjustment (t chosen on val)',
+              'deconfound': 'De-confound', 'deconfound-tde': "De-confound-TDE (the paper's alpha)",
+              'deconfound-tde-val': 'De-confound-TDE (alpha chosen on val)'}
 # The hyper-parameter each row sets, as its key in the results.
 ROW_PARAMETER = {'linear-la': 't', 'linear-la-val': 't', 'deconfound-tde': 'alpha',
                  'deconfound-tde-val': 'alpha'}
@@ -143,6 +147,17 @@ def score_seed(linear: Tuple[str, str], deconfound: Tuple[str, str], alpha: floa
     return dict(rows={row: rows[row] for row in ROWS},
                 class_accuracy={row: per_class[row] for row in ROWS}, sweep=sweep, val=val,
                 train_class_counts=list(metric.class_counts()))
+
+
+def class_accuracy_table(class_accuracy: Dict[str, List[float]], classes: Sequence[str],
+                         train_class_counts: Sequence[int]) -> List[str]:
+    """Markdown lines of the per-class top-1 of every row (``score_seed``'s ``class_accuracy``),
+    one column per class with its training images in parentheses."""
+    lines = ['| row | ' + ' | '.join(f'{name} ({count})'
+                                    for name, count in zip(classes, train_class_counts)) + ' |',
+             '| --- |' + ' ---: |' * len(classes)]
+    return lines + [f'| {row} | ' + ' | '.join(f'{value:.1f}' for value in class_accuracy[row])
+                    + ' |' for row in ROWS]
 
 
 def summarize(seed_results: Sequence[dict]) -> Dict[str, Dict[str, list]]:

@@ -26,13 +26,19 @@ class HeadDirection(nn.Module):
     rows with rank 0's between accumulated micro-batches.
 
     Args:
-        channels (int): Feature size C; ``direction`` has shape (C,).
+        channels (int): Feature size C; ``d`` (:attr:`vector`) has shape (C,).
     """
 
     def __init__(self, channels: int) -> None:
         super().__init__()
+        # The buffer keeps the name 'direction': checkpoints store it as '...direction.direction'.
         self.register_buffer('direction', torch.zeros(channels))
         self._pending: Optional[Tensor] = None
+
+    @property
+    def vector(self) -> Tensor:
+        """The head direction ``d`` (C,): the buffer itself, so in-place edits change ``d``."""
+        return self.direction
 
     @property
     def is_zero(self) -> bool:

@@ -1,5 +1,8 @@
-"""Metrics (mmpretrain METRICS): many/medium/few-shot accuracy."""
+"""Metrics (mmpretrain METRICS): many/medium/few-shot accuracy.
+
+The scoring of an alpha grid (:mod:`.alpha_sweep`) and post-hoc logit adjustment
+(:mod:`.logit_adjustment`) are plain torch, imported where they are used.
+"""
 from .long_tail_accuracy import LongTailAccuracy
 
 __all__ = ['LongTailAccuracy']
-from . import alpha_sweep  # noqa: F401  (the offline alpha sweep of tools/analysis)

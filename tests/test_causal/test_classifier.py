@@ -1,81 +1,52 @@
-"""CausalClassifier against a hand-written per-sample, per-class, per-group loop."""
-import math
-
+"""CausalClassifier against the per-sample, per-class, per-group loop of tests/_reference.py."""
 import pytest
 import torch
 
-from mmcausal.causal import CausalClassifier
+from mmcausal.causal import CLASSIFIERS, VARIANTS, CausalClassifier
+
+from _reference import reference_logits
 
 TAU, GAMMA = 16.0, 1 / 32
+NORMALIZED = [variant for variant in CLASSIFIERS if VARIANTS[variant] is not None]
 
 
-def reference_logits(x, w, d, classifier, num_heads, alpha):
-    """The paper's formulas (Eq. 7, 8, 10), one sample, class and group at a time, in floats."""
-    x, w, d = x.tolist(), w.tolist(), d.tolist()
-    g = len(x[0]) // num_heads
-
-    def dot(a, b):
-        return sum(p * q for p, q in zip(a, b))
-
-    out = []
-    for xs in x:
-        row = []
-        for ws in w:
-            total = 0.0
-            for k in range(num_heads):
-                xk, wk, dk = (v[k * g:(k + 1) * g] for v in (xs, ws, d))
-                x_norm, w_norm, d_norm = (math.sqrt(dot(v, v)) for v in (xk, wk, dk))
-                if classifier == 'capsule':
-                    nx = [v / (x_norm + 1) for v in xk]
-                else:
-                    nx = [v / x_norm for v in xk]
-                weight_norm = w_norm + GAMMA if classifier == 'deconfound' else w_norm
-                term = dot(wk, nx)
-                if alpha:
-                    d_hat = [v / d_norm for v in dk]
-                    if classifier == 'deconfound':  # the brief's form: alpha cos(x_k, d_k) w.d^
-                        term -= alpha * dot(xk, dk) / (x_norm * d_norm) * dot(wk, d_hat)
-                    else:  # projection of n(x_k) on d^_k
-                        term -= alpha * dot(nx, d_hat) * dot(wk, d_hat)
-                total += term / weight_norm
-            row.append(TAU / num_heads * total)
-        out.append(row)
-    return torch.tensor(out, dtype=torch.float64)
+def reference(clf, x, alpha):
+    """The reference logits of ``clf``'s weight and head direction for features x."""
+    bias = None if clf.bias is None else clf.bias.detach()
+    return reference_logits(x, clf.weight.detach(), clf.direction.vector, clf.variant,
+                            clf.num_heads, alpha, clf.tau, clf.gamma, bias)
 
 
 def make_classifier(classifier, num_heads=2, alpha=0.0, gamma=GAMMA, channels=6, classes=4):
     torch.manual_seed(0)
     clf = CausalClassifier(channels, classes, classifier=classifier, num_heads=num_heads,
                            tau=TAU, gamma=gamma, alpha=alpha).double()
-    clf.direction.direction.copy_(torch.randn(channels, dtype=torch.float64))
+    clf.direction.vector.copy_(torch.randn(channels, dtype=torch.float64))
     return clf
 
 
-@pytest.mark.parametrize('classifier', ['cosine', 'capsule', 'deconfound'])
+@pytest.mark.parametrize('classifier', NORMALIZED)
 @pytest.mark.parametrize('num_heads', [1, 2, 3])
 def test_logits_match_reference(classifier, num_heads):
     clf = make_classifier(classifier, num_heads)
     x = torch.randn(5, 6, dtype=torch.float64) * 3
-    expected = reference_logits(x, clf.weight.detach(), clf.direction.direction, classifier,
-                                num_heads, alpha=0)
+    expected = reference(clf, x, alpha=0)
     torch.testing.assert_close(clf.train()(x), expected, rtol=0, atol=1e-6)
     torch.testing.assert_close(clf.eval()(x), expected, rtol=0, atol=1e-6)
 
 
-@pytest.mark.parametrize('classifier', ['cosine', 'capsule', 'deconfound'])
+@pytest.mark.parametrize('classifier', NORMALIZED)
 @pytest.mark.parametrize('num_heads', [1, 2])
 def test_tde_matches_reference(classifier, num_heads):
     clf = make_classifier(classifier, num_heads, alpha=1.5).eval()
     x = torch.randn(5, 6, dtype=torch.float64) * 3
-    expected = reference_logits(x, clf.weight.detach(), clf.direction.direction, classifier,
-                                num_heads, alpha=1.5)
+    expected = reference(clf, x, alpha=1.5)
     with torch.no_grad():
         torch.testing.assert_close(clf(x), expected, rtol=0, atol=1e-6)
         z, c = clf.logit_terms(x)
         torch.testing.assert_close(z - 1.5 * c, expected, rtol=0, atol=1e-6)
     # Training always uses the de-confounded logits z, whatever alpha is.
-    z_reference = reference_logits(x, clf.weight.detach(), clf.direction.direction, classifier,
-                                   num_heads, alpha=0)
+    z_reference = reference(clf, x, alpha=0)
     torch.testing.assert_close(clf.train()(x), z_reference, rtol=0, atol=1e-6)
 
 
@@ -93,8 +64,7 @@ def test_alpha_can_change_after_construction():
     x = torch.randn(3, 6, dtype=torch.float64)
     z = clf(x)
     clf.alpha = 3.0
-    expected = reference_logits(x, clf.weight.detach(), clf.direction.direction, 'deconfound', 2,
-                                alpha=3.0)
+    expected = reference(clf, x, alpha=3.0)
     torch.testing.assert_close(clf(x), expected, rtol=0, atol=1e-6)
     assert not torch.allclose(clf(x), z)
 
@@ -103,9 +73,7 @@ def test_linear_is_plain_affine():
     clf = make_classifier('linear')
     clf.bias.data.copy_(torch.tensor([0.5, -1.0, 2.0, 0.0], dtype=torch.float64))
     x = torch.randn(3, 6, dtype=torch.float64)
-    expected = torch.tensor([[sum(a * b for a, b in zip(xs, ws)) + bias
-                              for ws, bias in zip(clf.weight.tolist(), clf.bias.tolist())]
-                             for xs in x.tolist()], dtype=torch.float64)
+    expected = reference(clf, x, alpha=0)
     torch.testing.assert_close(clf.eval()(x), expected, rtol=0, atol=1e-9)
     with pytest.raises(ValueError, match="TDE terms are undefined for classifier='linear'"):
         clf.logit_terms(x)
@@ -129,7 +97,7 @@ def test_zero_feature_gives_zero_logits_not_nan():
 
 def test_zero_direction_warns_once_and_predicts_z():
     clf = make_classifier('deconfound', alpha=1.0).eval()
-    clf.direction.direction.zero_()
+    clf.direction.vector.zero_()
     x = torch.randn(3, 6, dtype=torch.float64)
     with pytest.warns(UserWarning, match='head direction is still zero'):
         out = clf(x)
@@ -154,3 +122,18 @@ def test_bad_arguments_name_the_field(kwargs, message):
     args = {**dict(in_channels=6, num_classes=3, field_prefix='TDEClsHead'), **kwargs}
     with pytest.raises(ValueError, match=f'TDEClsHead: .*{message}'.replace('(', r'\(')):
         CausalClassifier(**args)
+
+
+@pytest.mark.parametrize('classifier, keys', [
+    ('linear', ['weight', 'bias', 'direction.direction']),
+    ('deconfound', ['weight', 'direction.direction']),
+])
+def test_state_dict_keys_and_attributes(classifier, keys):
+    """Checkpoints store these keys; the head direction vector is ``direction.vector``."""
+    clf = make_classifier(classifier)
+    assert list(clf.state_dict()) == keys
+    assert clf.variant == classifier and clf.is_linear == (classifier == 'linear')
+    assert clf.direction.vector is clf.direction.direction
+    loaded = CausalClassifier(6, 4, classifier=classifier).double()
+    loaded.load_state_dict({key: value.clone() for key, value in clf.state_dict().items()})
+    assert torch.equal(loaded.direction.vector, clf.direction.vector)

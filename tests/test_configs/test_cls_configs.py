@@ -135,7 +135,7 @@ def check_forward(cfg: Config, head: dict, size: int) -> None:
     model = MODELS.build(dict(cfg.model, data_preprocessor=cfg.data_preprocessor)).eval()
     classifier = model.head.classifier
     assert classifier.alpha == head.alpha
-    classifier.direction.direction.copy_(torch.rand(head.in_channels))
+    classifier.direction.vector.copy_(torch.rand(head.in_channels))
     images = torch.rand(2, 3, size, size, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         logits = model(images, mode='tensor')

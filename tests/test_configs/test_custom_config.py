@@ -138,7 +138,7 @@ def test_sweep_alpha_on_the_guide_config(tmp_path):
     model = MODELS.build(dict(cfg.model, head=dict(cfg.model.head, num_classes=4)))
     classifier = model.head.classifier
     torch.nn.init.zeros_(classifier.weight)
-    classifier.direction.direction.fill_(1.0)  # as if trained with HeadDirectionHook
+    classifier.direction.vector.fill_(1.0)  # as if trained with HeadDirectionHook
     torch.save(dict(state_dict=model.state_dict()), tmp_path / 'zero_head.pth')
     options = [f'{split}_dataloader.dataset.data_root={root}' for split in ('train', 'val')]
     options += ['model.head.num_classes=4', 'data_preprocessor.num_classes=4',

@@ -123,7 +123,7 @@ def check_build(cfg: Config, row: dict, num_classes: int) -> None:
     for head in heads:
         assert head.fc_cls.weight.shape == (num_classes + 1, 1024)
         if head_type is TDEShared2FCBBoxHead:
-            assert head.fc_cls.classifier == row['classifier']
+            assert head.fc_cls.variant == row['classifier']
             assert head.fc_cls.alpha == (1.5 if row['tde'] else 0.0)
 
 

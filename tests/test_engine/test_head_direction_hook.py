@@ -1,6 +1,5 @@
 """HeadDirectionHook in real mmengine Runners: d against closed forms of the recorded batches."""
 import os
-import socket
 import time
 from pathlib import Path
 from unittest import mock
@@ -13,6 +12,7 @@ from mmengine.registry import HOOKS
 from mmengine.runner import CheckpointLoader
 from mmpretrain.registry import MODELS
 
+from _dist import free_port
 from _toy import (ToyImages, build_runner, dataloader, direction_of, model_cfg,
                   record_head_inputs)
 
@@ -172,11 +172,8 @@ def _ddp_worker(rank: int, port: int, work_dir: str) -> None:
 
 
 def test_ddp_ranks_hold_the_global_batch_mean(tmp_path):
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        port = sock.getsockname()[1]
-    context = mp.start_processes(_ddp_worker, args=(port, str(tmp_path)), nprocs=2, join=False,
-                                 start_method='fork')
+    context = mp.start_processes(_ddp_worker, args=(free_port(), str(tmp_path)), nprocs=2,
+                                 join=False, start_method='fork')
     deadline = time.monotonic() + 300
     while not context.join(timeout=2):
         if time.monotonic() > deadline:

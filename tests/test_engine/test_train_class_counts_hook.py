@@ -5,7 +5,6 @@ The data are the long-tailed class folders of ``_folders`` (train 7 / 5 / 3 / 1 
 bee, cat, dog; test 2 / 1 / 1 / 2), read by mmpretrain's CustomDataset; with many_shot_thr=4 and
 few_shot_thr=2, ant and bee are many-shot, cat medium-shot, dog few-shot.
 """
-import socket
 import uuid
 from types import SimpleNamespace
 
@@ -26,6 +25,7 @@ from mmcausal.datasets import class_counts
 from mmcausal.engine import TrainClassCountsHook
 from mmcausal.evaluation import LongTailAccuracy
 
+from _dist import free_port
 from _folders import THRESHOLDS, folder_dataset, make_folders
 from _toy import model_cfg
 
@@ -164,11 +164,9 @@ def _rank_main(rank, port, root, queue):
 
 
 def test_distributed_test_counts_on_every_rank(folders):
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        port = s.getsockname()[1]
     queue = mp.get_context('spawn').SimpleQueue()
-    mp.start_processes(_rank_main, args=(port, folders, queue), nprocs=2, start_method='spawn')
+    mp.start_processes(_rank_main, args=(free_port(), folders, queue), nprocs=2,
+                       start_method='spawn')
     results = dict(queue.get() for _ in range(2))
     for rank in (0, 1):
         assert results[rank] == pytest.approx({f'long_tail/{k}': v for k, v in EXPECTED.items()})

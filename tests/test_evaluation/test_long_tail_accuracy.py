@@ -1,5 +1,3 @@
-import socket
-
 import numpy as np
 import pytest
 import torch
@@ -9,6 +7,8 @@ from mmengine.evaluator import Evaluator
 from mmpretrain.structures import DataSample
 
 from mmcausal.evaluation import LongTailAccuracy
+
+from _dist import free_port
 
 # Classes 0..3 trained on 500 (many), exactly 100 (medium), exactly 20 (medium), 5 (few) images.
 COUNTS = [500, 100, 20, 5]
@@ -95,12 +95,9 @@ def _rank_main(rank, port, queue):
 
 
 def test_distributed_evaluation_gathers_all_ranks():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        port = s.getsockname()[1]
     context = mp.get_context('spawn')
     queue = context.SimpleQueue()
-    mp.start_processes(_rank_main, args=(port, queue), nprocs=2, start_method='spawn')
+    mp.start_processes(_rank_main, args=(free_port(), queue), nprocs=2, start_method='spawn')
     results = dict(queue.get() for _ in range(2))
     for rank in (0, 1):
         for key, value in EXPECTED.items():

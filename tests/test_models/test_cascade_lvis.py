@@ -143,7 +143,7 @@ def test_one_train_iteration_and_test_step_through_the_runner(tiny_lvis, lvis_co
         foreground = stage_labels < 1230
         assert 0 < int(foreground.sum()) < len(stage_labels)
         # d = 0.9 * 0 + mean foreground feature (SGD momentum 0.9, one step from d = 0).
-        direction = head.fc_cls.direction.direction
+        direction = head.fc_cls.direction.vector
         assert torch.allclose(direction, stage_features[foreground].mean(dim=0), atol=1e-5)
         assert not torch.allclose(direction, stage_features[stage_labels > 0].mean(dim=0),
                                   atol=1e-3)
@@ -160,7 +160,7 @@ def test_cascade_averages_stage_probabilities_without_a_second_softmax(lvis_conf
     model = MODELS.build(tiny_model(lvis_config)).eval()
     heads = model.roi_head.bbox_head
     for head in heads:
-        head.fc_cls.direction.direction.copy_(torch.rand(32))
+        head.fc_cls.direction.vector.copy_(torch.rand(32))
     stage_scores = []
     for head in heads:
         head.register_forward_hook(lambda module, args, out: stage_scores.append(out[0]))

@@ -12,6 +12,8 @@ from mmengine.config import ConfigDict
 import mmcausal  # noqa: F401  (registers TDEShared2FCBBoxHead)
 from mmcausal.models import TDEShared2FCBBoxHead
 
+from _reference import softmax
+
 
 def build_head(**kwargs) -> TDEShared2FCBBoxHead:
     cfg = dict(type='TDEShared2FCBBoxHead', in_channels=4, roi_feat_size=2, fc_out_channels=8,
@@ -19,9 +21,10 @@ def build_head(**kwargs) -> TDEShared2FCBBoxHead:
     return MODELS.build({**cfg, **kwargs})
 
 
-def softmax(values: list) -> list:
-    exps = [math.exp(v) for v in values]
-    return [e / sum(exps) for e in exps]
+def shared_features_by_hand(head: TDEShared2FCBBoxHead, roi_feats: torch.Tensor) -> torch.Tensor:
+    first, second = head.shared_fcs
+    hidden = F.relu(F.linear(roi_feats.flatten(1), first.weight, first.bias))
+    return F.relu(F.linear(hidden, second.weight, second.bias))
 
 
 # ---------------------------------------------------------------- inference (paper Eq. 8, 9)
@@ -40,7 +43,7 @@ def hand_head(**kwargs) -> TDEShared2FCBBoxHead:
         first.bias.zero_()
         second.bias.zero_()
         head.fc_cls.weight.copy_(torch.tensor([[1., 0.], [0., 2.], [1., 1.]]))
-        head.fc_cls.direction.direction.copy_(torch.tensor([2., 0.]))
+        head.fc_cls.direction.vector.copy_(torch.tensor([2., 0.]))
     return head.eval()
 
 
@@ -83,7 +86,7 @@ def test_without_exemption_scores_are_softmax_of_tde():
 def test_alpha_zero_with_exemption_returns_p_exactly():
     head = hand_head(alpha=0.0, background_exempted=True)
     z, _ = hand_logits(alpha=0.0)
-    x = head.shared_features(torch.ones(1, 1, 1, 1))
+    x = shared_features_by_hand(head, torch.ones(1, 1, 1, 1))
     cls_score, _ = head(torch.ones(1, 1, 1, 1))
     assert torch.equal(cls_score, head.fc_cls.logit_terms(x)[0].softmax(dim=-1))
     assert cls_score.tolist()[0] == pytest.approx(softmax(z), abs=1e-6)
@@ -103,7 +106,7 @@ def test_exempted_scores_stay_finite_when_tde_is_certain_of_background():
 
 def test_zero_direction_predicts_with_p():
     head = hand_head(alpha=1.0, background_exempted=True)
-    head.fc_cls.direction.direction.zero_()
+    head.fc_cls.direction.vector.zero_()
     z, _ = hand_logits(alpha=0.0)
     with pytest.warns(UserWarning, match='head direction is still zero'):
         cls_score, _ = head(torch.ones(1, 1, 1, 1))
@@ -115,11 +118,11 @@ def test_zero_direction_predicts_with_p():
 def test_scores_are_probabilities_and_exemption_keeps_background(classifier, exempted):
     torch.manual_seed(0)
     head = build_head(classifier=classifier, alpha=1.5, background_exempted=exempted)
-    head.fc_cls.direction.direction.copy_(torch.randn(8))
+    head.fc_cls.direction.vector.copy_(torch.randn(8))
     head.eval()
     rois = torch.randn(5, 4, 2, 2)
     cls_score, _ = head(rois)
-    z = head.fc_cls.logit_terms(head.shared_features(rois))[0]
+    z = head.fc_cls.logit_terms(shared_features_by_hand(head, rois))[0]
     assert cls_score.shape == (5, 4)
     assert torch.allclose(cls_score.sum(dim=1), torch.ones(5), atol=1e-6)
     assert (cls_score >= 0).all()
@@ -152,12 +155,6 @@ def train_step(head: TDEShared2FCBBoxHead, results: list, roi_feats: torch.Tenso
                                 ConfigDict(pos_weight=-1))['loss_bbox']
 
 
-def shared_features_by_hand(head: TDEShared2FCBBoxHead, roi_feats: torch.Tensor) -> torch.Tensor:
-    first, second = head.shared_fcs
-    hidden = F.relu(F.linear(roi_feats.flatten(1), first.weight, first.bias))
-    return F.relu(F.linear(hidden, second.weight, second.bias))
-
-
 def test_direction_records_foreground_rois_including_class_0_only():
     """Labels 0, 0, 2 are foreground and 3 (= num_classes) background; the authors' mmdet-2 port
     selected ``label > 0``, which drops class 0 and takes the background in."""
@@ -171,7 +168,7 @@ def test_direction_records_foreground_rois_including_class_0_only():
     losses = train_step(head, results, roi_feats)
     head.fc_cls.direction.update(momentum=0.9)
 
-    direction = head.fc_cls.direction.direction
+    direction = head.fc_cls.direction.vector
     assert torch.isfinite(losses['loss_cls']) and losses['loss_cls'] > 0
     assert torch.allclose(direction, features[labels < 3].mean(dim=0), atol=1e-6)
     assert not torch.allclose(direction, features[labels > 0].mean(dim=0), atol=1e-3)
@@ -180,7 +177,7 @@ def test_direction_records_foreground_rois_including_class_0_only():
 def test_training_scores_are_the_de_confounded_logits():
     torch.manual_seed(0)
     head = build_head(alpha=1.5).train()
-    head.fc_cls.direction.direction.copy_(torch.randn(8))
+    head.fc_cls.direction.vector.copy_(torch.randn(8))
     roi_feats = torch.randn(3, 4, 2, 2)
     cls_score, _ = head(roi_feats)
     z = head.fc_cls.logit_terms(shared_features_by_hand(head, roi_feats))[0]
@@ -192,13 +189,13 @@ def test_batch_without_foreground_leaves_the_direction_unchanged():
     head = build_head()
     train_step(head, [sampling_result([1], 2)], torch.randn(3, 4, 2, 2))
     head.fc_cls.direction.update(momentum=0.9)
-    before = head.fc_cls.direction.direction.clone()
+    before = head.fc_cls.direction.vector.clone()
 
     losses = train_step(head, [sampling_result([], 4)], torch.randn(4, 4, 2, 2))
     head.fc_cls.direction.update(momentum=0.9)
 
     assert torch.isfinite(losses['loss_cls'])
-    assert torch.equal(head.fc_cls.direction.direction, before)
+    assert torch.equal(head.fc_cls.direction.vector, before)
     assert before.any()
 
 
@@ -244,6 +241,30 @@ def test_initialization_keeps_the_classifier_init_of_normalized_classifiers():
     # the linear classifier keeps mmdet's Normal(std=0.01) and zero bias
     assert linear.fc_cls.weight.std().item() == pytest.approx(0.01, rel=0.1)
     assert not linear.fc_cls.bias.any()
+
+
+@pytest.mark.parametrize('classifier, fc_cls_keys', [
+    ('deconfound', ['fc_cls.weight', 'fc_cls.direction.direction']),
+    ('linear', ['fc_cls.weight', 'fc_cls.bias', 'fc_cls.direction.direction']),
+])
+def test_state_dict_keys_of_trained_checkpoints_load(classifier, fc_cls_keys):
+    """Users' checkpoints store the head under these keys, the head direction included."""
+    head = build_head(classifier=classifier)
+    keys = ['shared_fcs.0.weight', 'shared_fcs.0.bias', 'shared_fcs.1.weight',
+            'shared_fcs.1.bias', 'fc_reg.weight', 'fc_reg.bias', *fc_cls_keys]
+    assert sorted(head.state_dict()) == sorted(keys)
+    state = {key: torch.rand_like(value) for key, value in head.state_dict().items()}
+    head.load_state_dict(state, strict=True)
+    assert torch.equal(head.fc_cls.direction.vector, state['fc_cls.direction.direction'])
+    assert torch.equal(head.fc_cls.weight, state['fc_cls.weight'])
+
+
+def test_num_heads_need_only_divide_fc_out_channels():
+    """K = 3 divides fc_out_channels = 9 but not the RoI input size in_channels * S * S = 16."""
+    head = build_head(fc_out_channels=9, num_heads=3)
+    assert head.fc_cls.weight.shape == (4, 9) and head.fc_cls.num_heads == 3
+    cls_score, _ = head.train()(torch.randn(2, 4, 2, 2))
+    assert cls_score.shape == (2, 4)
 
 
 @pytest.mark.parametrize('kwargs, match', [

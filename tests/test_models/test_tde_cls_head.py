@@ -10,6 +10,7 @@ from mmengine.runner import load_checkpoint
 from mmpretrain.apis import ImageClassificationInferencer
 from mmpretrain.registry import MODELS
 
+from _reference import reference_logits
 from _toy import (CHANNELS, IMAGE_SIZE, NUM_CLASSES, ToyImages, build_runner, dataloader,
                   direction_of, model_cfg)
 
@@ -27,27 +28,11 @@ def build_head(**kwargs):
 
 
 def hand_logits(head, x: torch.Tensor, alpha: float) -> torch.Tensor:
-    """The issue's formulas as a per-sample, per-class, per-group loop in float64."""
+    """The reference logits (tests/_reference.py) of the head's classifier for features x."""
     clf = head.classifier
-    size = clf.in_channels // clf.num_heads
-    w, x = clf.weight.detach().double(), x.detach().double()
-    d = clf.direction.direction.double()
-    logits = torch.zeros(len(x), clf.num_classes, dtype=torch.float64)
-    for n in range(len(x)):
-        for i in range(clf.num_classes):
-            if clf.classifier == 'linear':
-                logits[n, i] = w[i] @ x[n] + clf.bias[i].detach().double()
-                continue
-            for k in range(clf.num_heads):
-                xk, wk, dk = (t[k * size:(k + 1) * size] for t in (x[n], w[i], d))
-                nx = xk / (xk.norm() + 1) if clf.classifier == 'capsule' else xk / xk.norm()
-                nw = wk.norm() + (clf.gamma if clf.classifier == 'deconfound' else 0)
-                term = wk @ nx
-                if alpha > 0:
-                    unit = dk / dk.norm()
-                    term = term - alpha * (nx @ unit) * (wk @ unit)
-                logits[n, i] += clf.tau / clf.num_heads * term / nw
-    return logits
+    bias = None if clf.bias is None else clf.bias.detach()
+    return reference_logits(x.detach(), clf.weight.detach(), clf.direction.vector, clf.variant,
+                            clf.num_heads, alpha, clf.tau, clf.gamma, bias)
 
 
 @pytest.mark.parametrize('kwargs, message', [
@@ -66,7 +51,7 @@ def test_bad_config_names_the_field(kwargs, message):
 
 def test_gamma_zero_is_valid():
     head = build_head(gamma=0.0, alpha=1.0)
-    head.classifier.direction.direction.copy_(torch.arange(1.0, CHANNELS + 1))
+    head.classifier.direction.vector.copy_(torch.arange(1.0, CHANNELS + 1))
     head.eval()
     x = torch.randn(2, CHANNELS)
     torch.testing.assert_close(head((x, )).double(), hand_logits(head, x, 1.0), rtol=0, atol=1e-5)
@@ -81,7 +66,7 @@ def test_unpooled_features_are_rejected():
 
 def test_training_records_finite_rows_and_evaluation_records_nothing():
     head = build_head()
-    d = head.classifier.direction.direction
+    d = head.classifier.direction.vector
     x = torch.randn(4, CHANNELS)
     x[1, 3] = float('nan')
     x[2, 0] = float('inf')
@@ -101,7 +86,7 @@ def test_training_records_finite_rows_and_evaluation_records_nothing():
 def test_half_precision_features_accumulate_in_float(dtype):
     """40 rows near 2000 sum to ~80000: past float16's max (65504), in bfloat16 steps of 512."""
     head = build_head()
-    d = head.classifier.direction.direction
+    d = head.classifier.direction.vector
     x = (2000 + torch.arange(40.0)).repeat(CHANNELS, 1).t().to(dtype)
     with torch.autocast('cpu', dtype=dtype):
         head((x, ))
@@ -114,7 +99,7 @@ def test_half_precision_features_accumulate_in_float(dtype):
 def test_image_classifier_predict_scores_are_softmax_of_hand_tde(classifier):
     model = MODELS.build(model_cfg(classifier=classifier, alpha=2.0))
     head = model.head
-    head.classifier.direction.direction.copy_(torch.linspace(-1.0, 2.0, CHANNELS))
+    head.classifier.direction.vector.copy_(torch.linspace(-1.0, 2.0, CHANNELS))
     model.eval()
     features = []
     head.register_forward_pre_hook(lambda module, args: features.append(args[0][-1]))
@@ -181,15 +166,28 @@ def test_save_load_predict_is_bit_identical(tmp_path):
         assert torch.equal(a.pred_score, b.pred_score)
 
 
+@pytest.mark.parametrize('classifier, keys', [
+    ('linear', ['classifier.weight', 'classifier.bias', 'classifier.direction.direction']),
+    ('deconfound', ['classifier.weight', 'classifier.direction.direction']),
+])
+def test_state_dict_keys_of_trained_checkpoints_load(classifier, keys):
+    """Users' checkpoints store the head under these keys, the head direction included."""
+    head = build_head(classifier=classifier)
+    assert list(head.state_dict()) == keys
+    state = {key: torch.rand_like(value) for key, value in head.state_dict().items()}
+    head.load_state_dict(state, strict=True)
+    assert torch.equal(head.classifier.direction.vector, state['classifier.direction.direction'])
+
+
 def test_checkpoint_without_direction_loads_with_warning_and_zero_d(tmp_path):
     model = MODELS.build(model_cfg(alpha=2.0))
-    model.head.classifier.direction.direction.fill_(1.0)
+    model.head.classifier.direction.vector.fill_(1.0)
     state = model.state_dict()
     del state[DIRECTION_KEY]
     torch.save(dict(state_dict=state), tmp_path / 'old.pth')
 
     loaded = MODELS.build(model_cfg(alpha=2.0))
-    loaded.head.classifier.direction.direction.fill_(3.0)
+    loaded.head.classifier.direction.vector.fill_(3.0)
     with pytest.warns(UserWarning, match='checkpoint has no head direction'):
         load_checkpoint(loaded, str(tmp_path / 'old.pth'), map_location='cpu')
     assert torch.equal(direction_of(loaded), torch.zeros(CHANNELS))

@@ -1,7 +1,9 @@
 """tools/analysis/sweep_alpha.py and feature_stats.py on a digits model trained for one epoch.
 
 The sweep's numbers are checked against the Runner's ``test()`` with ``model.head.alpha`` set (the
-path of tools/test.py), and the feature statistics against a forward pass written out here.
+path of tools/test.py), and the feature statistics against a forward pass written out here. The
+library under the tools is tested in tests/test_apis/test_analysis.py (loading, refusals) and
+tests/test_evaluation/test_alpha_sweep.py (alpha grids, scoring, selection).
 """
 import importlib.util
 import json
@@ -18,7 +20,7 @@ from matplotlib.image import imread
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmcausal.evaluation.alpha_sweep import parse_alphas
+from _reference import reference_logits
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'digits_lt', 'deconfound_resnet8_1xb32-30e_digits-lt-r100.py')
@@ -133,12 +135,11 @@ def test_feature_stats_match_a_direct_computation(checkpoint, tmp_path):
     state = torch.load(checkpoint, map_location='cpu')['state_dict']
     weight, direction = state['head.classifier.weight'], state['head.classifier.direction.direction']
 
-    # de-confounded logits (alpha=0 here): tau/K = 8, gamma = 1/32, groups 0..31 and 32..63
+    # de-confounded logits (alpha=0 here): K = 2, tau = 16, gamma = 1/32, groups 0..31, 32..63
     assert summary['alpha'] == 0
-    x_groups, w_groups = x.reshape(-1, 2, 32), weight.reshape(-1, 2, 32)
-    d_groups = direction.reshape(2, 32)
-    z = 8 * torch.einsum('nkc,mkc->nm', x_groups / x_groups.norm(dim=-1, keepdim=True),
-                         w_groups / (w_groups.norm(dim=-1, keepdim=True) + 1 / 32))
+    w_groups, d_groups = weight.reshape(-1, 2, 32), direction.reshape(2, 32)
+    z = reference_logits(x, weight, direction, 'deconfound', num_heads=2, alpha=0, tau=16.0,
+                         gamma=1 / 32)
     correct = z.argmax(dim=1) == labels
     for c in (0, 9):
         assert classes[c]['samples'] == 50
@@ -166,52 +167,14 @@ def test_feature_stats_match_a_direct_computation(checkpoint, tmp_path):
         cos.mean().item(), abs=(edges[1] - edges[0]) / 2)
 
 
-@pytest.mark.parametrize('grid, alphas', [
-    ('0:1:0.25', [0.0, 0.25, 0.5, 0.75, 1.0]),
-    ('0:0.3:0.1', [0.0, 0.1, 0.2, 0.3]),  # 0.3 / 0.1 = 2.9999999999999996 in floats
-    ('0.5:0.5:1', [0.5]),
-    ('3, 0,1.5,3', [0.0, 1.5, 3.0]),
+@pytest.mark.parametrize('flags, message', [
+    (['--alphas', '0:4'], "argument --alphas: grid='0:4': a range is start:stop:step"),
+    (['--alphas', '0,-1'], "argument --alphas: grid='0,-1': alpha=-1.0 is negative"),
+    (['--split', 'train'], "argument --split: invalid choice: 'train'"),
+    (['--select', 'median'], "argument --select: invalid choice: 'median'"),
 ])
-def test_alpha_grids(grid, alphas):
-    assert parse_alphas(grid) == alphas
-
-
-@pytest.mark.parametrize('grid, message', [
-    ('0:4', 'start:stop:step'),
-    ('0:4:0.1:1', 'start:stop:step'),
-    ('0:x:0.1', "'x' is not a finite number"),
-    ('0,,1', "'' is not a finite number"),
-    ('0:inf:1', "'inf' is not a finite number"),
-    ('0:4:0', 'step=0 must be > 0'),
-    ('0:4:-0.1', 'step=-0.1 must be > 0'),
-    ('4:0:0.1', 'stop=0 is below start=4'),
-    ('-1:1:0.5', 'alpha=-1.0 is negative'),
-    ('0,-0.5', 'alpha=-0.5 is negative'),
-])
-def test_bad_alpha_grids_are_named(grid, message):
-    with pytest.raises(ValueError, match=message):
-        parse_alphas(grid)
-
-
-def test_zero_head_direction_is_refused(checkpoint, tmp_path):
-    state = torch.load(checkpoint, map_location='cpu')
-    state['state_dict']['head.classifier.direction.direction'].zero_()
-    zeroed = str(tmp_path / 'zero_direction.pth')
-    torch.save(state, zeroed)
-    with pytest.raises(ValueError, match='head direction of the checkpoint is zero'):
-        load_tool('sweep_alpha').main([CONFIG, zeroed, '--split', 'test', '--out', str(tmp_path)])
-
-
-def test_models_without_tde_are_refused(checkpoint, tmp_path):
-    sweep_alpha = load_tool('sweep_alpha')
-    with pytest.raises(ValueError, match="classifier='linear'"):
-        sweep_alpha.main([CONFIG, checkpoint, '--split', 'test', '--out', str(tmp_path),
-                          '--cfg-options', 'model.head.classifier=linear'])
-    linear_head = tmp_path / 'linear_head.py'
-    linear_head.write_text(f'_base_ = {CONFIG!r}\nmodel = dict(head=dict(_delete_=True, '
-                           "type='LinearClsHead', num_classes=10, in_channels=64))\n")
-    with pytest.raises(ValueError, match='model.head is LinearClsHead, not a TDEClsHead'):
-        sweep_alpha.main([str(linear_head), checkpoint, '--split', 'test', '--out',
-                          str(tmp_path)])
-    with pytest.raises(ValueError, match='--split val: the config has no val_dataloader'):
-        sweep_alpha.main([CONFIG, checkpoint, '--split', 'val', '--out', str(tmp_path)])
+def test_bad_flags_are_named(flags, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        load_tool('sweep_alpha').main([CONFIG, 'unused.pth', *flags])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err

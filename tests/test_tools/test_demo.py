@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TABLE_HEADER = ['model', 'many', 'medium', 'few', 'overall']
 
 
 def test_demo_prints_the_table(tmp_path):
@@ -13,8 +14,7 @@ def test_demo_prints_the_table(tmp_path):
                             cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     lines = result.stdout.splitlines()
-    header = next(i for i, line in enumerate(lines) if line.startswith('model'))
-    assert lines[header].split() == ['model', 'many', 'medium', 'few', 'overall']
+    header = next(i for i, line in enumerate(lines) if line.split() == TABLE_HEADER)
     rows = {}
     for line in lines[header + 1:]:
         name, *values = line.rsplit(maxsplit=4)
@@ -38,7 +38,8 @@ def test_demo_cifar10_on_a_tiny_subset(cifar10_jpg_tiny, tmp_path):
     # tiny_run_options: head 30 images, ratio 10, so int(30 * 10 ** (-i / 9)) images
     assert 'CIFAR-10-LT: 118 training images, per class: [30, 23, 17, 13, 10, 8, 6, 5, 3, 3]' \
         in lines
-    header = next(i for i, line in enumerate(lines) if line.startswith('model'))
+    # the table's header, not the model section of the config the Runners log while training
+    header = next(i for i, line in enumerate(lines) if line.split() == TABLE_HEADER)
     rows = {}
     for line in lines[header + 1:header + 4]:
         name, *values = line.rsplit(maxsplit=4)

@@ -7,7 +7,6 @@ import json
 import math
 import os
 import os.path as osp
-import socket
 import subprocess
 import sys
 
@@ -18,6 +17,8 @@ from mmengine.config import Config
 from mmpretrain.registry import DATASETS
 
 import mmcausal  # noqa: F401  (registers LongTailedDataset, SklearnDigits)
+
+from _dist import free_port
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'digits_lt', 'deconfound_resnet8_1xb32-30e_digits-lt-r100.py')
@@ -43,12 +44,6 @@ def only(pattern: str) -> str:
     matches = glob.glob(pattern)
     assert len(matches) == 1, f'expected one {pattern}, found {matches}'
     return matches[0]
-
-
-def free_port() -> str:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return str(sock.getsockname()[1])
 
 
 @pytest.fixture(scope='module')
@@ -91,7 +86,7 @@ def test_test_tool_changes_alpha_without_retraining(checkpoint, tmp_path):
 def test_dist_train_on_two_cpu_processes(tmp_path):
     output = run('bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir', str(tmp_path),
                  '--cfg-options', *epochs(1), 'env_cfg.dist_cfg.backend=gloo',
-                 PORT=free_port())
+                 PORT=str(free_port()))
     with open(only(str(tmp_path / '*' / '*.log'))) as f:
         log = f.read()
     assert 'Distributed training: True' in log and 'GPU number: 2' in log, output[-3000:]
@@ -108,6 +103,6 @@ def test_nccl_on_a_cpu_only_machine_names_the_fix(tmp_path):
         pytest.skip('this machine has CUDA, nccl is fine')
     result = subprocess.run(
         ['bash', 'tools/dist_train.sh', CONFIG, '1', '--work-dir', str(tmp_path)], cwd=REPO,
-        env=dict(ENV, PORT=free_port()), capture_output=True, text=True, timeout=300)
+        env=dict(ENV, PORT=str(free_port())), capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
     assert 'env_cfg.dist_cfg.backend=gloo' in result.stdout + result.stderr

@@ -40,8 +40,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from mmengine.config import DictAction
 
+from mmcausal.apis import SPLITS, head_features, load_for_analysis
 from mmcausal.causal import split_groups
-from mmcausal.evaluation.alpha_sweep import SPLITS, head_features, load_for_analysis
 from mmcausal.evaluation.long_tail_accuracy import GROUPS, LongTailAccuracy
 
 COLORS = dict(many='tab:blue', medium='tab:orange', few='tab:green')
@@ -132,11 +132,11 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     with torch.no_grad():
         feature_norms, samples = per_class_mean(features.norm(dim=1), labels, len(groups))
         weight_norms = classifier.weight.norm(dim=1).cpu().numpy()
-        cos = cos_to_head_direction(features, classifier.direction.direction,
+        cos = cos_to_head_direction(features, classifier.direction.vector,
                                     classifier.num_heads).cpu().numpy()
         correct = (classifier(features).argmax(dim=1) == labels).double()
         accuracies, _ = per_class_mean(100 * correct, labels, len(groups))
-        direction_logits = (None if classifier.classifier == 'linear' else
+        direction_logits = (None if classifier.is_linear else
                             classifier.direction_coefficients(classifier.normalized_weight()))
 
     order = np.argsort(-np.asarray(train_counts), kind='stable')

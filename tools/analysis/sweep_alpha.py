@@ -50,11 +50,19 @@ from typing import Dict, List, Optional, Sequence
 
 from mmengine.config import DictAction
 
-from mmcausal.evaluation.alpha_sweep import (SELECT_CRITERIA, SPLITS, best_alpha_index,
-                                             parse_alphas, plot_sweeps, selection_score,
-                                             sweep_checkpoint)
+from mmcausal.apis import SPLITS, sweep_checkpoint
+from mmcausal.evaluation.alpha_sweep import (SELECT_CRITERIA, best_alpha_index, parse_alphas,
+                                             plot_sweeps, selection_score)
 
 COLUMNS = ('overall', 'many', 'medium', 'few')
+
+
+def alpha_grid(text: str) -> List[float]:
+    """``--alphas``: :func:`parse_alphas`, whose errors argparse reports with the flag."""
+    try:
+        return parse_alphas(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -63,7 +71,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('checkpoint', help='checkpoint file (trained with HeadDirectionHook)')
     parser.add_argument('--split', choices=SPLITS, default='val',
                         help='split to sweep on (default: val)')
-    parser.add_argument('--alphas', default='0:4:0.1',
+    parser.add_argument('--alphas', type=alpha_grid, default='0:4:0.1',
                         help='start:stop:step, stop included, or a comma list (default: 0:4:0.1)')
     parser.add_argument('--select', choices=SELECT_CRITERIA, default='balanced',
                         help='accuracy to maximize; balanced is the mean of the many/medium/few '
@@ -87,10 +95,9 @@ def format_table(results: List[Dict[str, float]], best: int) -> str:
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     """Run the sweep of the command line ``argv``; returns what ``alpha_sweep.json`` holds."""
     args = parse_args(argv)
-    alphas = parse_alphas(args.alphas)
     out = args.out or osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
-    results, num_samples = sweep_checkpoint(args.config, args.checkpoint, args.split, alphas,
-                                            args.cfg_options)
+    results, num_samples = sweep_checkpoint(args.config, args.checkpoint, args.split,
+                                            args.alphas, args.cfg_options)
     best = best_alpha_index(results, args.select)
     best_alpha = results[best]['alpha']
     cfg_options = f'model.head.alpha={best_alpha!r}'

@@ -1,29 +1,17 @@
-# CIFAR-100-LT (Cao et al. 2019; paper Sec. 5): the exponential profile over the training split of
-# mmpretrain's CIFAR-100 (class 0 the head), imbalance ratio 100 here; the ratio rows override
-# `imbalance_ratio` of both wrappers. Before the long-tailed draw, `held_out_per_class` images of
-# every class are reserved for validation, so validation never sees the test set and the head
-# class keeps 480 images instead of 500. Test: the official, balanced test split: long_tail/overall
-# is the top-1 accuracy of the paper (Table 3); many/medium/few group the classes by the images
-# of the long-tailed training set, which TrainClassCountsHook (_base_/default_runtime.py) counts.
-_base_ = 'mmpretrain::_base_/datasets/cifar100_bs16.py'
+# CIFAR-100-LT (Cao et al. 2019; paper Sec. 5): cifar10_lt.py over mmpretrain's CIFAR-100 instead
+# of CIFAR-10 (the values of mmpretrain's cifar100_bs16.py: dataset, data_root, 100 classes,
+# mean/std). 20 images of every class are held out for validation before the long-tailed draw, so
+# the head class keeps 480 images instead of 500. Test: the official, balanced CIFAR-100 test split.
+_base_ = './cifar10_lt.py'
+
+dataset_type = 'CIFAR100'
+data_preprocessor = dict(
+    num_classes=100, mean=[129.304, 124.070, 112.434], std=[68.170, 65.392, 70.418])
 
 train_dataloader = dict(
-    batch_size=256,
     dataset=dict(
-        _delete_=True,
-        type='LongTailedDataset',
-        dataset=_base_.train_dataloader.dataset,
-        imbalance_ratio=100,
-        held_out_per_class=20))
-
+        held_out_per_class=20, dataset=dict(type=dataset_type, data_root='data/cifar100')))
 val_dataloader = dict(
-    batch_size=256,
     dataset=dict(
-        _delete_=True,
-        type='LongTailedDataset',
-        dataset=dict(_base_.train_dataloader.dataset, pipeline=_base_.test_pipeline),
-        imbalance_ratio=100,
-        held_out_per_class=20,
-        subset='held_out'))
-val_evaluator = dict(_delete_=True, type='LongTailAccuracy')
-test_evaluator = dict(_delete_=True, type='LongTailAccuracy')
+        held_out_per_class=20, dataset=dict(type=dataset_type, data_root='data/cifar100')))
+test_dataloader = dict(dataset=dict(type=dataset_type, data_root='data/cifar100/'))

@@ -2,9 +2,10 @@
 # mmpretrain's CIFAR-10 (class 0 the head), imbalance ratio 100 here; the ratio rows override
 # `imbalance_ratio` of both wrappers. Before the long-tailed draw, `held_out_per_class` images of
 # every class are reserved for validation, so validation never sees the test set and the head
-# class keeps 4,900 images instead of 5,000. Test: the official, balanced test split: long_tail/overall
-# is the top-1 accuracy of the paper (Table 3); many/medium/few group the classes by the images
-# of the long-tailed training set, which TrainClassCountsHook (_base_/default_runtime.py) counts.
+# class keeps 4,900 images instead of 5,000. Test: the official, balanced test split:
+# long_tail/overall is the top-1 accuracy of the paper (Table 3); many/medium/few group the classes
+# by the images of the long-tailed training set, which TrainClassCountsHook
+# (_base_/default_runtime.py) counts. cifar100_lt.py inherits it with CIFAR-100's values.
 _base_ = 'mmpretrain::_base_/datasets/cifar10_bs16.py'
 
 train_dataloader = dict(

@@ -1,13 +1,7 @@
-# mmdet's Cascade Mask R-CNN with a ResNet-101 FPN backbone (paper Sec. 5, LVIS), with LVIS test
-# settings: up to 300 detections per image (LVIS's limit; the paper keeps the top 300) above
-# score 1e-4 (mmdet's LVIS configs). num_classes is set per dataset by the rows.
-_base_ = 'mmdet::_base_/models/cascade-mask-rcnn_r50_fpn.py'
+# cascade-mask-rcnn_r50_fpn_lvis.py with a ResNet-101 FPN backbone (ImageNet-pretrained,
+# torchvision), the paper's LVIS backbone (Sec. 5, Tables 4 and 5).
+_base_ = './cascade-mask-rcnn_r50_fpn_lvis.py'
 
 model = dict(
     backbone=dict(
-        depth=101, init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet101')),
-    test_cfg=dict(rcnn=dict(score_thr=0.0001, max_per_img=300)))
-
-# Registers mmcausal's modules for stock OpenMMLab tools too, and applies mmcausal.compat
-# (lvis 0.5.3's LVISEval on NumPy 2, weights-only checkpoint loading).
-custom_imports = dict(imports=['mmcausal'], allow_failed_imports=False)
+        depth=101, init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet101')))

@@ -4,6 +4,9 @@
 # box coder:
 #   model = dict(roi_head=dict(bbox_head=[
 #       dict(head, **_base_.tde_bbox_head) for head in _base_.model.roi_head.bbox_head]))
+# It brings HeadDirectionHook (../head_direction.py), which every TDE head needs in training.
+_base_ = '../head_direction.py'
+
 tde_bbox_head = dict(
     type='TDEShared2FCBBoxHead',
     classifier='deconfound',
@@ -12,8 +15,3 @@ tde_bbox_head = dict(
     gamma=1 / 32,
     alpha=0.0,
     background_exempted=True)
-
-# After every SGD step each stage's head direction becomes d <- mu * d + the mean foreground RoI
-# feature of the step, with mu the SGD momentum (0.9, paper Sec. 3). The authors' released mmdet
-# port used mu = 0.9998 instead; set dict(type='HeadDirectionHook', momentum=0.9998) to follow it.
-custom_hooks = [dict(type='HeadDirectionHook')]

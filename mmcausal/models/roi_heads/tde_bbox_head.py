@@ -1,5 +1,5 @@
 """mmdet bbox head: de-confounded training and background-exempted TDE inference."""
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
 import torch
 from mmdet.models.roi_heads.bbox_heads import Shared2FCBBoxHead
@@ -15,13 +15,60 @@ from mmcausal.causal import CausalClassifier, background_exempted_scores
 _NAME = 'TDEShared2FCBBoxHead'
 
 
+class TDERoIClassifier(CausalClassifier):
+    """``fc_cls`` of :class:`TDEShared2FCBBoxHead`: a :class:`~mmcausal.causal.CausalClassifier`
+    over num_classes + 1 classes (background LAST) whose eval-mode output is probabilities.
+
+    - training: the de-confounded logits z (Eq. 7); the detached input rows are kept until the
+      head's :meth:`~TDEShared2FCBBoxHead.record_foreground` takes them (:meth:`pop_features`).
+    - eval: class probabilities (N, num_classes + 1), see :meth:`probabilities`.
+
+    Its parameters and buffers are CausalClassifier's, so the state dict keys are too
+    (``weight``, ``bias`` for ``'linear'``, ``direction.direction``).
+
+    Args:
+        *args, **kwargs: Those of :class:`~mmcausal.causal.CausalClassifier`.
+        background_exempted (bool): Keep the background probability of z (Eq. 9).
+    """
+
+    def __init__(self, *args, background_exempted: bool = True, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.background_exempted = background_exempted
+        self._features: Optional[Tensor] = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(N, C) shared features -> z (N, M) in training, probabilities (N, M) in eval mode."""
+        if self.training:
+            self._features = x.detach()
+            return super().forward(x)
+        return self.probabilities(x)
+
+    def probabilities(self, x: Tensor) -> Tensor:
+        """Test-time class probabilities (N, M) of shared features x (N, C).
+
+        softmax(z) while TDE is off (``alpha == 0``, or no head direction yet); else Eq. 9,
+        ``[(1 - p_bg) q_i / (1 - q_bg), p_bg]`` with p = softmax(z) and q = softmax(z - alpha * c)
+        (Eq. 8), with ``background_exempted``, and softmax(TDE) without (the paper's Table 5).
+        """
+        if self.background_exempted and self.tde_active():
+            z, c = self.logit_terms(x)
+            return background_exempted_scores(z, z - self.alpha * c)
+        return super().forward(x).softmax(dim=-1)
+
+    def pop_features(self) -> Optional[Tensor]:
+        """The detached input of the last training forward (None if none), released."""
+        features, self._features = self._features, None
+        return features
+
+
 @MODELS.register_module()
 class TDEShared2FCBBoxHead(Shared2FCBBoxHead):
     """``Shared2FCBBoxHead`` whose classifier is a :class:`~mmcausal.causal.CausalClassifier`.
 
-    The RoI feature (N, in_channels, S, S) passes the two shared FCs to x (N, fc_out_channels);
-    ``fc_reg`` regresses boxes from x as in mmdet, and ``fc_cls`` scores the num_classes + 1
-    classes (background LAST, mmdet's convention) of Tang et al. (NeurIPS 2020):
+    The RoI feature (N, in_channels, S, S) passes the two shared FCs to x (N, fc_out_channels)
+    in mmdet's ``ConvFCBBoxHead.forward``; ``fc_reg`` regresses boxes from x as in mmdet, and
+    ``fc_cls`` (a :class:`TDERoIClassifier`) scores the num_classes + 1 classes (background LAST,
+    mmdet's convention) of Tang et al. (NeurIPS 2020):
 
     - training: ``cls_score`` is the de-confounded logits z (paper Eq. 7 for ``'deconfound'``),
       trained with the configured softmax cross-entropy. :meth:`loss_and_target` records the
@@ -29,10 +76,10 @@ class TDEShared2FCBBoxHead(Shared2FCBBoxHead):
       :class:`~mmcausal.engine.HeadDirectionHook` folds in after each optimizer step; a batch
       without foreground leaves it unchanged.
     - testing: ``cls_score`` holds class probabilities (N, num_classes + 1), see
-      :meth:`cls_probabilities`: with ``background_exempted`` the background-exempted TDE
-      scores of Eq. 9, ``[(1 - p_bg) q_i / (1 - q_bg), p_bg]`` with p = softmax(z) and
-      q = softmax(z - alpha * c) (Eq. 8), else softmax(TDE) (the paper's Table 5 ablation).
-      ``CascadeRoIHead`` averages these probabilities over its stages, and
+      :meth:`TDERoIClassifier.probabilities`: with ``background_exempted`` the
+      background-exempted TDE scores of Eq. 9, ``[(1 - p_bg) q_i / (1 - q_bg), p_bg]`` with
+      p = softmax(z) and q = softmax(z - alpha * c) (Eq. 8), else softmax(TDE) (the paper's
+      Table 5 ablation). ``CascadeRoIHead`` averages these probabilities over its stages, and
       :meth:`_predict_by_feat_single` does not apply a second softmax to them.
 
     Args:
@@ -70,48 +117,24 @@ class TDEShared2FCBBoxHead(Shared2FCBBoxHead):
             raise ValueError(f'{_NAME}: loss_cls={type(self.loss_cls).__name__} must be a softmax '
                              'loss over num_classes + 1 logits; use '
                              "dict(type='CrossEntropyLoss', use_sigmoid=False)")
-        if num_heads < 1 or self.cls_last_dim % num_heads:
-            raise ValueError(f'{_NAME}: fc_out_channels={self.cls_last_dim} is not divisible by '
-                             f'num_heads={num_heads}; choose a positive num_heads dividing it')
-        self.fc_cls = CausalClassifier(self.cls_last_dim, self.num_classes + 1, classifier,
-                                       num_heads, tau, gamma, alpha, field_prefix=_NAME)
-        self.background_exempted = background_exempted
-        if init_cfg is None and classifier != 'linear':
+        # Not cls_predictor_cfg: BBoxHead also builds it for in_channels*S*S, which K may not divide
+        self.fc_cls = TDERoIClassifier(self.cls_last_dim, self.num_classes + 1, classifier,
+                                       num_heads, tau, gamma, alpha, field_prefix=_NAME,
+                                       channels_field='fc_out_channels',
+                                       background_exempted=background_exempted)
+        if init_cfg is None and not self.fc_cls.is_linear:
+            # BBoxHead's default init_cfg draws fc_cls from Normal(0, 0.01), whatever fc_cls is;
+            # a normalized classifier keeps its own uniform init, so that entry is dropped.
             self.init_cfg = [cfg for cfg in self.init_cfg if cfg['override'] != dict(name='fc_cls')]
-        self._roi_features: Optional[Tensor] = None
 
-    def shared_features(self, x: Tensor) -> Tensor:
-        """RoI features (N, in_channels, S, S) -> (N, fc_out_channels) after the shared FCs."""
-        if self.with_avg_pool:
-            x = self.avg_pool(x)
-        x = x.flatten(1)
-        for fc in self.shared_fcs:
-            x = self.relu(fc(x))
-        return x
+    @property
+    def background_exempted(self) -> bool:
+        """Whether test scores keep the background probability of z (Eq. 9)."""
+        return self.fc_cls.background_exempted
 
-    def cls_probabilities(self, x: Tensor) -> Tensor:
-        """Test-time class probabilities (N, num_classes + 1) of shared features x (N, C).
-
-        softmax(z) while TDE is off (``alpha == 0``, or no head direction yet); else Eq. 9
-        with ``background_exempted``, softmax(TDE) without.
-        """
-        if self.background_exempted and self.fc_cls.tde_active():
-            z, c = self.fc_cls.logit_terms(x)
-            return background_exempted_scores(z, z - self.fc_cls.alpha * c)
-        return self.fc_cls(x).softmax(dim=-1)
-
-    def forward(self, x: Tensor) -> Tuple[Tensor, Optional[Tensor]]:
-        """RoI features (N, in_channels, S, S) -> ``(cls_score, bbox_pred)``.
-
-        ``cls_score`` (N, num_classes + 1) is z in training and probabilities in eval mode;
-        ``bbox_pred`` is (N, 4) class-agnostic or (N, 4 * num_classes), None without ``fc_reg``.
-        """
-        x = self.shared_features(x)
-        bbox_pred = self.fc_reg(x) if self.with_reg else None
-        if self.training:
-            self._roi_features = x.detach()
-            return self.fc_cls(x), bbox_pred
-        return self.cls_probabilities(x), bbox_pred
+    @background_exempted.setter
+    def background_exempted(self, value: bool) -> None:
+        self.fc_cls.background_exempted = value
 
     def loss_and_target(self,
                         cls_score: Tensor,
@@ -138,7 +161,7 @@ class TDEShared2FCBBoxHead(Shared2FCBBoxHead):
         Foreground is ``0 <= label < num_classes`` (class 0 included); the background label is
         ``num_classes``. The kept features are released, so each forward is recorded once.
         """
-        features, self._roi_features = self._roi_features, None
+        features = self.fc_cls.pop_features()
         if features is None or len(features) != len(labels):
             raise RuntimeError(f'{_NAME}: loss_and_target() needs the RoI features of the '
                                'training-mode forward() that produced cls_score (got '

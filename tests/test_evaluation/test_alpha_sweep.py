@@ -1,0 +1,67 @@
+"""Scoring an alpha grid in memory: the grid's text, TDE's predictions ``argmax (z - alpha c)``
+(paper Eq. 8) scored by LongTailAccuracy, and the choice of the best alpha."""
+import re
+
+import pytest
+import torch
+
+from mmcausal.evaluation import LongTailAccuracy
+from mmcausal.evaluation.alpha_sweep import (best_alpha_index, parse_alphas, selection_score,
+                                             sweep_alphas)
+
+
+@pytest.mark.parametrize('grid, alphas', [
+    ('0:1:0.25', [0.0, 0.25, 0.5, 0.75, 1.0]),
+    ('0:0.3:0.1', [0.0, 0.1, 0.2, 0.3]),  # 0.3 / 0.1 = 2.9999999999999996 in floats
+    ('0.5:0.5:1', [0.5]),
+    ('3, 0,1.5,3', [0.0, 1.5, 3.0]),
+])
+def test_alpha_grids(grid, alphas):
+    assert parse_alphas(grid) == alphas
+
+
+@pytest.mark.parametrize('grid, message', [
+    ('0:4', 'start:stop:step'),
+    ('0:4:0.1:1', 'start:stop:step'),
+    ('0:x:0.1', "'x' is not a finite number"),
+    ('0,,1', "'' is not a finite number"),
+    ('0:inf:1', "'inf' is not a finite number"),
+    ('0:4:0', 'step=0 must be > 0'),
+    ('0:4:-0.1', 'step=-0.1 must be > 0'),
+    ('4:0:0.1', 'stop=0 is below start=4'),
+    ('-1:1:0.5', 'alpha=-1.0 is negative'),
+    ('0,-0.5', 'alpha=-0.5 is negative'),
+])
+def test_bad_alpha_grids_are_named(grid, message):
+    with pytest.raises(ValueError, match=re.escape(f'grid={grid!r}: ')) as error:
+        parse_alphas(grid)
+    assert message in str(error.value)
+
+
+def test_sweep_scores_each_alpha_by_hand():
+    # classes 0, 1, 2 trained on 200 (many), 50 (medium), 5 (few) images; one test image each
+    metric = LongTailAccuracy(train_class_counts=[200, 50, 5])
+    z = torch.tensor([[2.0, 1.0, 0.0]]).repeat(3, 1)
+    c = torch.tensor([[2.0, 0.0, -0.5]]).repeat(3, 1)
+    # z - alpha c: alpha 0 -> (2, 1, 0), 1 -> (0, 1, 0.5), 3 -> (-4, 1, 1.5): class 0, 1, 2
+    results = sweep_alphas(z, c, torch.tensor([0, 1, 2]), [0.0, 1.0, 3.0], metric)
+    assert results == [
+        dict(alpha=0.0, overall=pytest.approx(100 / 3), many=100.0, medium=0.0, few=0.0),
+        dict(alpha=1.0, overall=pytest.approx(100 / 3), many=0.0, medium=100.0, few=0.0),
+        dict(alpha=3.0, overall=pytest.approx(100 / 3), many=0.0, medium=0.0, few=100.0)]
+
+
+RESULTS = [dict(alpha=0.0, overall=70.0, many=90.0, medium=60.0),
+           dict(alpha=0.5, overall=72.0, many=80.0, medium=70.0),
+           dict(alpha=1.0, overall=72.0, many=70.0, medium=74.0)]
+
+
+def test_best_alpha_by_each_criterion():
+    # balanced: mean of the groups present, 75.0, 75.0, 72.0; the smallest alpha wins a tie
+    assert [selection_score(metrics, 'balanced') for metrics in RESULTS] == [75.0, 75.0, 72.0]
+    assert best_alpha_index(RESULTS, 'balanced') == 0
+    assert best_alpha_index(RESULTS, 'overall') == 1
+    with pytest.raises(ValueError, match="select='few': the split has no few-shot class"):
+        best_alpha_index(RESULTS, 'few')
+    with pytest.raises(ValueError, match="select='median': choose one of"):
+        selection_score(RESULTS[0], 'median')
