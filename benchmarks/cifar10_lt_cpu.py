@@ -22,7 +22,6 @@ import json
 import os
 import os.path as osp
 import platform
-import tarfile
 import time
 from typing import Dict, List, Sequence
 
@@ -30,8 +29,8 @@ import numpy as np
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmcausal.apis import (ROW_TITLES, ROWS, class_accuracy_table, score_seed, summarize,
-                           tiny_run_options, train)
+from mmcausal.apis import (ROW_TITLES, ROWS, class_accuracy_table, extract_cifar10_jpg,
+                           score_seed, summarize, tiny_run_options, train)
 from mmcausal.evaluation.alpha_sweep import parse_alphas, plot_sweeps
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -45,17 +44,6 @@ PAPER = {'deconfound': 71.7, 'deconfound-tde': 80.6}  # Table 3, 200 epochs, off
 
 def config(row: str) -> str:
     return osp.join(CONFIGS, f'{row}_{SUFFIX}')
-
-
-def extract(archive: str = ARCHIVE, data: str = DATA) -> None:
-    """Extract the 50,000 CIFAR-10 training JPEGs into ``data/cifar10-jpg/train`` once."""
-    folder = osp.join(data, 'train')
-    if osp.isdir(folder) and sum(len(files) for _, _, files in os.walk(folder)) == 50000:
-        return
-    print(f'extracting {archive} into {data}', flush=True)
-    os.makedirs(data, exist_ok=True)
-    with tarfile.open(archive) as tar:
-        tar.extractall(data, filter='data')
 
 
 def mean_std(values: Sequence[float]) -> str:
@@ -114,7 +102,7 @@ def main() -> None:
     results_dir = args.results or (work_dir if args.smoke else osp.join(ROOT, 'benchmarks',
                                                                           'results'))
     os.makedirs(results_dir, exist_ok=True)
-    extract()
+    extract_cifar10_jpg(ARCHIVE, DATA)
     options = tiny_run_options() if args.smoke else {}
     results, throughput = [], {'linear': [], 'deconfound': []}
     for seed in args.seeds:

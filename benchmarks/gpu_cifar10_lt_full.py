@@ -36,7 +36,6 @@ import os
 import os.path as osp
 import platform
 import shutil
-import tarfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Dict, List, Optional, Union
@@ -51,7 +50,8 @@ from torch.utils.data import Dataset
 from mmpretrain.registry import DATASETS
 
 import mmcausal  # noqa: F401  (registers mmcausal's modules)
-from mmcausal.apis import ROW_TITLES, ROWS, class_accuracy_table, score_seed, train
+from mmcausal.apis import (ROW_TITLES, ROWS, class_accuracy_table, extract_cifar10_jpg,
+                           score_seed, train)
 from mmcausal.evaluation.alpha_sweep import parse_alphas, plot_sweeps
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -61,7 +61,6 @@ TRAINED = ('linear', 'deconfound')
 # The carried copy (benchmarks/prepare_gpu_run.sh) first, then the shared data beside the checkout.
 ARCHIVES = (osp.join(ROOT, 'data', 'cifar10-jpg', 'train.tar.gz'),
             osp.join(ROOT, '..', 'shared', 'data', 'cifar10-jpg', 'train.tar.gz'))
-CIFAR10_TRAIN_IMAGES = 50000
 SWEEP = '0:3:0.1'  # alphas of the sweep and of the choice on val; the t of logit adjustment
 PAPER = {'deconfound': 71.7, 'deconfound-tde': 80.6}  # Table 3, official test set
 
@@ -131,20 +130,6 @@ def find_archive(archive: Optional[str]) -> str:
     raise SystemExit(f'no CIFAR-10 JPEG archive at {" or ".join(candidates)}; on a GPU machine run '
                      'bash benchmarks/prepare_gpu_run.sh here first and carry '
                      'data/cifar10-jpg/train.tar.gz, or pass --archive PATH/train.tar.gz')
-
-
-def extract(archive: str, data: str) -> str:
-    """Extract the 50,000 CIFAR-10 training JPEGs of ``archive`` into ``{data}/train`` unless
-    they are all there; returns that folder of class folders."""
-    folder = osp.join(data, 'train')
-    if osp.isdir(folder) and sum(
-            len(files) for _, _, files in os.walk(folder)) == CIFAR10_TRAIN_IMAGES:
-        return folder
-    print(f'extracting {archive} into {data}', flush=True)
-    os.makedirs(data, exist_ok=True)
-    with tarfile.open(archive) as tar:
-        tar.extractall(data, filter='data')
-    return folder
 
 
 def data_options(images: str, workers: int, max_per_class: Optional[int],
@@ -316,7 +301,7 @@ def main() -> None:
     start = time.perf_counter()
     out = args.out or args.work_dir
     os.makedirs(out, exist_ok=True)
-    images = extract(find_archive(args.archive), args.data)
+    images = extract_cifar10_jpg(find_archive(args.archive), args.data)
     extract_s = time.perf_counter() - start
     workers = max(1, ((os.cpu_count() or 1) - args.jobs) // args.jobs)
     configs = write_configs(data_options(images, workers, args.max_per_class,

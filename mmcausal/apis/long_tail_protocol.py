@@ -18,7 +18,9 @@ deconfound-tde-val     the same, alpha best on val by overall top-1
 On a balanced val split overall top-1 is the mean of the per-class accuracies, so choosing by it
 weighs every class alike.
 """
+import os
 import os.path as osp
+import tarfile
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -40,6 +42,23 @@ ROW_TITLES = {'linear': 'Baseline (linear)', 'linear-la': 'Linear + logit adjust
 # The hyper-parameter each row sets, as its key in the results.
 ROW_PARAMETER = {'linear-la': 't', 'linear-la-val': 't', 'deconfound-tde': 'alpha',
                  'deconfound-tde-val': 'alpha'}
+
+
+CIFAR10_TRAIN_IMAGES = 50000
+
+
+def extract_cifar10_jpg(archive: str, data: str) -> str:
+    """Extract the 50,000 CIFAR-10 training JPEGs of ``archive`` (``train/<class>/NNNN.jpg``)
+    into ``{data}/train`` unless they are all there; returns that folder of class folders."""
+    folder = osp.join(data, 'train')
+    if osp.isdir(folder) and sum(
+            len(files) for _, _, files in os.walk(folder)) == CIFAR10_TRAIN_IMAGES:
+        return folder
+    print(f'extracting {archive} into {data}', flush=True)
+    os.makedirs(data, exist_ok=True)
+    with tarfile.open(archive) as tar:
+        tar.extractall(data, filter='data')
+    return folder
 
 
 def tiny_run_options() -> dict:
