@@ -1,8 +1,9 @@
 """Time of the in-memory alpha sweep against one ``tools/test.py`` run per alpha.
 
-Both paths score the same checkpoint on the same split for the same 50 alphas (0, 0.1, ..., 4.9)
-and run in this one process (imports and interpreter start-up excluded, which the 50 separate
-``python tools/test.py`` commands of a real sweep would pay 50 times over):
+Both paths score the same checkpoint on the same split for the same alphas (``--alphas``,
+default the 50 of 0, 0.1, ..., 4.9) and run in this one process (imports and interpreter start-up
+excluded, which the 50 separate ``python tools/test.py`` commands of a real sweep would pay 50
+times over):
 
 - sweep: what ``tools/analysis/sweep_alpha.py`` does before writing its JSON and plot,
   ``mmcausal.apis.sweep_checkpoint``: build the model and load the checkpoint
@@ -24,7 +25,7 @@ held-out test images of ``configs/digits_lt``) and its CIFAR ResNet-8 de-confoun
 here for ``--train-epochs`` epochs into a temporary directory (a few seconds). Any config and
 checkpoint with a ``TDEClsHead`` and a LongTailAccuracy split can be timed instead:
 
-    python benchmarks/sweep_speed.py [--train-epochs 5]
+    python benchmarks/sweep_speed.py [--train-epochs 5] [--alphas 0:4.9:0.1]
     python benchmarks/sweep_speed.py --config CONFIG --checkpoint CKPT [--split test]
 """
 import argparse
@@ -46,7 +47,6 @@ from mmcausal.evaluation.alpha_sweep import parse_alphas
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # The demo's de-confound row (the only deconfound_* config of configs/digits_lt/).
 DIGITS_CONFIG, = glob.glob(osp.join(ROOT, 'configs', 'digits_lt', 'deconfound_*.py'))
-ALPHAS = '0:4.9:0.1'  # 50 values
 GROUPS = ('overall', 'many', 'medium', 'few')
 
 
@@ -95,10 +95,12 @@ def main() -> None:
     parser.add_argument('--split', choices=('val', 'test'), default='test')
     parser.add_argument('--train-epochs', type=int, default=5,
                         help='epochs of the digits model trained when no --checkpoint is given')
+    parser.add_argument('--alphas', default='0:4.9:0.1',
+                        help='the alphas, start:stop:step or a comma list (default: 50 values)')
     args = parser.parse_args()
     if (args.config is None) != (args.checkpoint is None):
         parser.error('give --config and --checkpoint together, or neither')
-    alphas = parse_alphas(ALPHAS)
+    alphas = parse_alphas(args.alphas)
     with tempfile.TemporaryDirectory() as work_dir:
         config, checkpoint = args.config, args.checkpoint
         if config is None:

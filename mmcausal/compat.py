@@ -45,7 +45,6 @@ from typing import Any, Dict, FrozenSet
 import numpy as np
 import torch
 
-
 TRUST_CHECKPOINTS_ENV = 'MMCAUSAL_TRUST_CHECKPOINTS'
 
 

@@ -66,8 +66,9 @@ def build_runner(work_dir: Path,
     """An iteration-based Runner on CPU that saves a checkpoint after its last iteration.
 
     Defaults: TDEClsHead with its defaults, SGD(lr=0.1, momentum=0.9), 3 iterations over
-    ``ToyImages(12)`` in unshuffled batches of 4, ``HeadDirectionHook()``, seed 0. ``kwargs`` go
-    to Runner (e.g. ``model``, ``optim_wrapper``, ``train_dataloader``, ``train_cfg``, ``cfg``).
+    ``ToyImages(12)`` in unshuffled batches of 4, ``custom_hooks=[hook]`` with ``hook``
+    ``HeadDirectionHook()`` by default, seed 0. ``kwargs`` go to Runner (e.g. ``model``,
+    ``optim_wrapper``, ``train_dataloader``, ``train_cfg``, ``custom_hooks``, ``cfg``).
     """
     kwargs.setdefault('train_dataloader', dataloader(ToyImages()))
     kwargs.setdefault('model', model_cfg(**(head or {})))
@@ -75,9 +76,9 @@ def build_runner(work_dir: Path,
                       dict(optimizer=optimizer or dict(type='SGD', lr=0.1, momentum=0.9)))
     kwargs.setdefault('train_cfg', dict(by_epoch=False, max_iters=max_iters))
     kwargs.setdefault('randomness', dict(seed=0))
+    kwargs.setdefault('custom_hooks', [hook or dict(type='HeadDirectionHook')])
     return Runner(
         work_dir=str(work_dir),
-        custom_hooks=[hook or dict(type='HeadDirectionHook')],
         default_hooks=dict(
             checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters)),
         default_scope='mmpretrain',

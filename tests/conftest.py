@@ -1,18 +1,31 @@
+import gzip
+import os
 import os.path as osp
+import shutil
 import tarfile
 
 import pytest
+from _checkout import REPO
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-SHARED_DATA = osp.join(osp.dirname(REPO_ROOT), 'shared', 'data')
+# The real data (read-only, never committed): MMCAUSAL_DATA, else ../shared/data beside the
+# checkout. CI sets MMCAUSAL_REQUIRE_DATA=1, so that a missing folder fails instead of skipping.
+DATA_VARIABLE, REQUIRE_VARIABLE = 'MMCAUSAL_DATA', 'MMCAUSAL_REQUIRE_DATA'
+DEFAULT_DATA = osp.join(osp.dirname(REPO), 'shared', 'data')
 
 
 @pytest.fixture(scope='session')
 def shared_data() -> str:
-    """``../shared/data`` beside the checkout (read-only real data); skips when it is absent."""
-    if not osp.isdir(SHARED_DATA):
-        pytest.skip(f'real data folder {SHARED_DATA} is absent (see ../shared/data/README.md)')
-    return SHARED_DATA
+    """The real data folder (``cifar10-jpg/``, ``lvis/``, ...): ``$MMCAUSAL_DATA``, default
+    ``../shared/data`` beside the checkout. Absent, the test skips, or fails when
+    ``MMCAUSAL_REQUIRE_DATA=1``."""
+    folder = os.environ.get(DATA_VARIABLE, DEFAULT_DATA)
+    if not osp.isdir(folder):
+        message = (f'the real data folder {folder} is absent; set {DATA_VARIABLE} to the folder '
+                   'that holds cifar10-jpg/ and lvis/')
+        if os.environ.get(REQUIRE_VARIABLE) == '1':
+            pytest.fail(f'{message} ({REQUIRE_VARIABLE}=1 requires it)', pytrace=False)
+        pytest.skip(message)
+    return folder
 
 
 @pytest.fixture(scope='session')
@@ -28,6 +41,20 @@ def cifar10_jpg_tiny(shared_data, tmp_path_factory) -> str:
                 tar.extract(member, root, filter='data')
     assert len(taken) == 10 and set(taken.values()) == {80}
     return str(root / 'train')
+
+
+@pytest.fixture(scope='session')
+def fashion_mnist_root(shared_data, tmp_path_factory) -> str:
+    """A data root holding the four Fashion-MNIST idx files of ``shared_data``, extracted:
+    mmpretrain's ``FashionMNIST`` reads them there and downloads nothing."""
+    root = tmp_path_factory.mktemp('fashion-mnist')
+    for split in ('train', 't10k'):
+        for kind in ('images-idx3', 'labels-idx1'):
+            name = f'{split}-{kind}-ubyte'
+            with gzip.open(osp.join(shared_data, 'fashion-mnist', f'{name}.gz')) as packed, \
+                    open(root / name, 'wb') as extracted:
+                shutil.copyfileobj(packed, extracted)
+    return str(root)
 
 
 @pytest.fixture(autouse=True)

@@ -40,7 +40,9 @@ class MeanSquaredError(BaseMetric):
         return dict(mse=sum(results) / len(results))
 
 
-def make_runner(work_dir, optimizer: Optional[dict] = None, optim_wrapper_type: str = 'OptimWrapper',
+def make_runner(work_dir,
+                optimizer: Optional[dict] = None,
+                optim_wrapper_type: str = 'OptimWrapper',
                 **kwargs) -> Runner:
     torch.manual_seed(0)
     data = [dict(inputs=torch.randn(2), labels=torch.randn(())) for _ in range(8)]

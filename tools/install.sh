@@ -133,8 +133,8 @@ else
   mmcv_ok any || die "mmcv-lite is installed but 'import mmcv' fails; delete $wheel_dir and run again"
 fi
 
-step "OpenMMLab stack and mmcausal (editable), with test and plotting extras"
-requirements=(-r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/optional.txt" -r "$ROOT/requirements/tests.txt")
+step "OpenMMLab stack and mmcausal (editable), with test, plotting and ONNX export extras"
+requirements=(-r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/optional.txt" -r "$ROOT/requirements/tests.txt" -r "$ROOT/requirements/deploy.txt")
 [ "$MODE" = full ] && requirements+=(-r "$ROOT/requirements/detection.txt")
 pip_install "${requirements[@]}"
 pip_install --no-build-isolation --no-deps -e "$ROOT"

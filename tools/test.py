@@ -52,6 +52,9 @@ def main() -> None:
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
         raise ValueError(f'--out {args.out}: the predictions are dumped as a pickle; '
                          'give a file name ending in .pkl')
+    if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint {args.checkpoint}: no such file; give a .pth that '
+                                'tools/train.py saved (e.g. WORK_DIR/epoch_N.pth) or a URL')
     cfg = merge_args(Config.fromfile(args.config), args)
     setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)

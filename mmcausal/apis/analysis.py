@@ -3,30 +3,31 @@
 :func:`load_for_analysis` builds the model of a config with a checkpoint (mmpretrain's
 ``get_model``) and the dataloader and ``LongTailAccuracy`` of its val or test split (the
 Runner's ``build_dataloader``); :func:`head_features` forwards the split once to the classifier
-inputs x = ``head.pre_logits(model.extract_feat(inputs))``; :func:`sweep_checkpoint` turns them
-into the two TDE terms ``z, c`` (paper Eq. 8) and scores a grid of alphas with
-:func:`~mmcausal.evaluation.alpha_sweep.sweep_alphas`. ``tools/analysis/sweep_alpha.py``,
-``tools/analysis/feature_stats.py``, :mod:`mmcausal.apis.long_tail_protocol` and
+inputs x = ``head.pre_logits(model.extract_feat(inputs))``; :func:`split_terms` turns them into
+the two terms ``z, c`` of a post-hoc correction ``z - v c`` (TDE, paper Eq. 8, for a de-confound
+model; logit adjustment for a linear one), and :func:`sweep_checkpoint` scores a grid of alphas
+with :func:`~mmcausal.evaluation.alpha_sweep.sweep_alphas`. ``tools/analysis/sweep_alpha.py``,
+``choose_correction.py`` and ``feature_stats.py``, :mod:`mmcausal.apis.long_tail_protocol` and
 ``benchmarks/sweep_speed.py`` are built on these. Errors name the arguments (``split='val'``);
 the tools validate their own flags.
 """
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from mmengine.utils import ProgressBar
-from torch import Tensor, nn
-from torch.utils.data import DataLoader
-
 from mmpretrain.apis import get_model
 from mmpretrain.registry import METRICS
+from torch import Tensor, nn
+from torch.utils.data import DataLoader
 
 from mmcausal.causal import CausalClassifier
 from mmcausal.datasets import train_set_counts
 from mmcausal.evaluation import LongTailAccuracy
 from mmcausal.evaluation.alpha_sweep import sweep_alphas
+from mmcausal.evaluation.logit_adjustment import log_prior
 
 SPLITS = ('val', 'test')
 
@@ -125,18 +126,55 @@ def head_features(model: nn.Module, dataloader: DataLoader) -> Tuple[Tensor, Ten
     return torch.cat(features), torch.cat(labels).to(features[0].device)
 
 
+class SplitTerms(NamedTuple):
+    """What a model's predictions on one split are scored from: ``argmax z - v c``.
+
+    Attributes:
+        z (Tensor): The linear model's logits, or the de-confounded logits (Eq. 7), (N, M).
+        c (Tensor): The term subtracted ``v`` times: the log prior of logit adjustment
+            (``v = t``), or the head-direction term of TDE (``v = alpha``, Eq. 8), (N, M).
+        gt (Tensor): True labels, (N,).
+        metric (LongTailAccuracy): The split's metric, its training class counts known.
+    """
+    z: Tensor
+    c: Tensor
+    gt: Tensor
+    metric: LongTailAccuracy
+
+
+def split_terms(config: str, checkpoint: str, split: str, cfg_options: Optional[dict] = None,
+                linear: bool = False) -> SplitTerms:
+    """The :class:`SplitTerms` of a checkpoint on a split, from one forward pass.
+
+    For a linear model (``linear=True``) z are its logits and c the log prior ``log p`` of the
+    split's training class counts (post-hoc logit adjustment, Menon et al. 2021); else the model
+    must have a normalized classifier and ``z, c`` are its two TDE terms (Eq. 8).
+    """
+    model, dataloader, metric = load_for_analysis(config, checkpoint, split, cfg_options,
+                                                  tde=not linear)
+    if linear and not model.head.classifier.is_linear:
+        raise ValueError(f'checkpoint={checkpoint!r} has classifier='
+                         f"{model.head.classifier.variant!r}, not 'linear': logit adjustment "
+                         'here is that of a linear model; give its linear checkpoint')
+    features, gt = head_features(model, dataloader)
+    with torch.no_grad():
+        if linear:
+            z = model.head.classifier(features)
+            c = log_prior(metric.class_counts()).to(z.device).expand_as(z)
+        else:
+            z, c = model.head.classifier.logit_terms(features)
+    return SplitTerms(z, c, gt, metric)
+
+
 def sweep_checkpoint(config: str, checkpoint: str, split: str, alphas: Sequence[float],
                      cfg_options: Optional[dict] = None) -> Tuple[List[Dict[str, float]], int]:
-    """The whole sweep of a checkpoint: :func:`load_for_analysis`, :func:`head_features` once,
-    ``z, c`` once, then :func:`~mmcausal.evaluation.alpha_sweep.sweep_alphas`.
+    """The whole sweep of a checkpoint: :func:`split_terms` (one forward pass), then
+    :func:`~mmcausal.evaluation.alpha_sweep.sweep_alphas`.
 
     Returns:
         tuple[list[dict], int]: The accuracies per alpha (see
         :func:`~mmcausal.evaluation.alpha_sweep.sweep_alphas`) and the number of samples of
         the split they were scored on.
     """
-    model, dataloader, metric = load_for_analysis(config, checkpoint, split, cfg_options)
-    features, gt_labels = head_features(model, dataloader)
-    with torch.no_grad():
-        z, c = model.head.classifier.logit_terms(features)
-    return sweep_alphas(z, c, gt_labels, alphas, metric), len(gt_labels)
+    terms = split_terms(config, checkpoint, split, cfg_options)
+    return sweep_alphas(terms.z, terms.c, terms.gt, alphas, terms.metric), len(terms.gt)

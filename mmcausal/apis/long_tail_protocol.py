@@ -1,4 +1,4 @@
-"""The short-budget long-tailed protocol of the CPU benchmark and ``tools/demo.py --cifar10``.
+"""The short-budget long-tailed protocol of the CPU benchmarks and ``tools/demo.py``.
 
 Per seed: train the linear and the de-confound config (same data, schedule and seed), forward
 each checkpoint once over the val and the test split, and score every row of the results table
@@ -24,14 +24,12 @@ import tarfile
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import numpy as np
-import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from mmcausal.evaluation import COLUMNS, class_accuracy
 from mmcausal.evaluation.alpha_sweep import best_alpha_index, sweep_alphas
-from mmcausal.evaluation.logit_adjustment import log_prior
-from .analysis import head_features, load_for_analysis
+from .analysis import SplitTerms, split_terms
 
 ROWS = ('linear', 'linear-la', 'linear-la-val', 'deconfound', 'deconfound-tde',
         'deconfound-tde-val')
@@ -61,27 +59,32 @@ def extract_cifar10_jpg(archive: str, data: str) -> str:
     return folder
 
 
+def tiny_data_options() -> dict:
+    """``--cfg-options`` of a config of ``configs/cifar10_jpg_lt/`` for a check end to end in
+    minutes, not a result: a long-tailed subset of ratio 10 with 30 head images, 25 + 25
+    held-out images per class for val and test (80 images per class are enough)."""
+    return long_tailed_options(imbalance_ratio=10, max_per_class=30, held_out_per_class=50,
+                               val_per_class=25)
+
+
 def tiny_run_options() -> dict:
-    """``--cfg-options`` for a check of the protocol end to end in a few minutes, not a result:
-    1 epoch on a long-tailed subset of ratio 10 with 30 head images, 25 + 25 held-out images
-    per class for val and test (80 images per class are enough)."""
-    return dict(long_tailed_options(imbalance_ratio=10, max_per_class=30, held_out_per_class=50,
-                                    val_per_class=25),
-                **{'train_cfg.max_epochs': 1, 'train_cfg.val_interval': 1,
-                   'param_scheduler.0.total_steps': 1})
+    """:func:`tiny_data_options` and 1 epoch of one-cycle (the short-budget configs)."""
+    return dict(tiny_data_options(), **{'train_cfg.max_epochs': 1, 'train_cfg.val_interval': 1,
+                                        'param_scheduler.0.total_steps': 1})
 
 
 def long_tailed_options(data_root: Optional[str] = None, **dataset_args) -> dict:
     """``--cfg-options`` that set the same ``LongTailedDataset`` arguments (e.g.
     ``imbalance_ratio``, ``max_per_class``, ``held_out_per_class``, ``val_per_class``) and the
     image folder ``data_root`` (class folders directly under it) in the train, val and test
-    dataloaders of a config of ``configs/cifar10_jpg_lt/``."""
+    dataloaders of a config of ``configs/cifar10_jpg_lt/`` (``DecodedImages`` of a
+    ``LongTailedDataset`` of a ``CustomDataset``)."""
     options = {}
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        options.update({f'{loader}.dataset.{key}': value for key, value in dataset_args.items()})
+        long_tailed = f'{loader}.dataset.dataset'
+        options.update({f'{long_tailed}.{key}': value for key, value in dataset_args.items()})
         if data_root is not None:
-            options.update({f'{loader}.dataset.dataset.data_root': data_root,
-                            f'{loader}.dataset.dataset.data_prefix': ''})
+            options[f'{long_tailed}.dataset.data_root'] = data_root
     return options
 
 
@@ -100,81 +103,74 @@ def train(config: str, work_dir: str, seed: int,
     return osp.join(runner.work_dir, f'epoch_{runner.max_epochs}.pth'), images / seconds
 
 
-def class_accuracy(pred: torch.Tensor, gt: torch.Tensor, num_classes: int) -> List[float]:
-    """Top-1 accuracy (%) of each class, (M,); NaN for a class without samples."""
-    gt_np, correct = gt.cpu().numpy(), (pred == gt).cpu().numpy()
-    samples = np.bincount(gt_np, minlength=num_classes)
-    hits = np.bincount(gt_np, weights=correct, minlength=num_classes)
-    return [100.0 * h / n if n else float('nan') for h, n in zip(hits, samples)]
-
-
-def _terms(config: str, checkpoint: str, split: str, cfg_options: Optional[dict],
-           linear: bool) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, object]:
-    """``(z, c, gt, metric)`` of a split: for the linear model z are its logits and c the
-    log prior of logit adjustment, for a de-confound model the two TDE terms (Eq. 8)."""
-    model, dataloader, metric = load_for_analysis(config, checkpoint, split, cfg_options,
-                                                  tde=not linear)
-    features, gt = head_features(model, dataloader)
-    with torch.no_grad():
-        if linear:
-            z = model.head.classifier(features)
-            c = log_prior(metric.class_counts()).to(z.device).expand_as(z)
-        else:
-            z, c = model.head.classifier.logit_terms(features)
-    return z, c, gt, metric
-
-
 def score_seed(linear: Tuple[str, str], deconfound: Tuple[str, str], alpha: float,
                alphas: Sequence[float], ts: Sequence[float],
                cfg_options: Optional[dict] = None) -> dict:
-    """Every row of :data:`ROWS` for one seed's two checkpoints.
+    """Every row of :data:`ROWS` for one seed's two checkpoints: :func:`score_terms` of their
+    val and test :class:`SplitTerms`.
 
     Args:
         linear (tuple[str, str]): Config and checkpoint of the linear model.
         deconfound (tuple[str, str]): Config and checkpoint of the de-confound model.
+        alpha, alphas, ts: Those of :func:`score_terms`.
+        cfg_options (dict, optional): Merged into both configs (e.g. the data of
+            :func:`long_tailed_options`).
+    """
+    terms = {name: {split: split_terms(config, checkpoint, split, cfg_options, name == 'linear')
+                    for split in ('val', 'test')}
+             for name, (config, checkpoint) in (('linear', linear), ('deconfound', deconfound))}
+    return score_terms(terms['linear'], terms['deconfound'], alpha, alphas, ts)
+
+
+def score_terms(linear: Dict[str, SplitTerms], deconfound: Dict[str, SplitTerms], alpha: float,
+                alphas: Sequence[float], ts: Sequence[float]) -> dict:
+    """Every row of :data:`ROWS` from the two models' terms, hyper-parameters chosen on val.
+
+    A row predicts ``argmax z - v c`` on test: ``v = 0`` for ``linear`` and ``deconfound``,
+    ``t = 1`` for ``linear-la``, ``alpha`` for ``deconfound-tde``, and for the ``-val`` rows the
+    value of ``ts`` / ``alphas`` with the best overall top-1 on val (the smallest on a tie).
+
+    Args:
+        linear (dict[str, SplitTerms]): The linear model's terms, by split (``'val'``,
+            ``'test'``); c is the log prior.
+        deconfound (dict[str, SplitTerms]): The de-confound model's TDE terms, by split.
         alpha (float): TDE's alpha of the ``deconfound-tde`` row (the paper's).
         alphas (Sequence[float]): The grid ``deconfound-tde-val`` chooses alpha from on val.
         ts (Sequence[float]): The grid ``linear-la-val`` chooses t from on val.
-        cfg_options (dict, optional): Merged into both configs (e.g. the data of
-            :func:`long_tailed_options`).
 
     Returns:
         dict: ``rows`` (row -> LongTailAccuracy on test in %, plus ``alpha`` or ``t``),
         ``class_accuracy`` (row -> per-class top-1 on test), ``sweep`` (the test accuracies
         of every alpha of ``alphas``, for the Fig. 4 plot), ``val`` (the val sweeps that chose
-        alpha and t) and ``train_class_counts``.
+        alpha and t, by model) and ``train_class_counts`` (of the test metric).
     """
     rows, per_class, val = {}, {}, {}
-    for name, (config, checkpoint), is_linear, default, grid in (
-            ('linear', linear, True, 1.0, ts), ('deconfound', deconfound, False, alpha, alphas)):
-        z, c, gt, metric = _terms(config, checkpoint, 'test', cfg_options, is_linear)
-        z_val, c_val, gt_val, metric_val = _terms(config, checkpoint, 'val', cfg_options,
-                                                  is_linear)
-        val[name] = sweep_alphas(z_val, c_val, gt_val, grid, metric_val)
+    for name, terms, default, grid in (('linear', linear, 1.0, ts),
+                                       ('deconfound', deconfound, alpha, alphas)):
+        test, held_out = terms['test'], terms['val']
+        val[name] = sweep_alphas(held_out.z, held_out.c, held_out.gt, grid, held_out.metric)
         chosen = val[name][best_alpha_index(val[name], 'overall')]['alpha']
-        extra = 'la' if is_linear else 'tde'
-        parameter = 't' if is_linear else 'alpha'
+        extra, parameter = ('la', 't') if name == 'linear' else ('tde', 'alpha')
         for row, value in ((name, 0.0), (f'{name}-{extra}', default),
                            (f'{name}-{extra}-val', chosen)):
-            pred = (z - value * c).argmax(dim=1)
-            rows[row] = metric.compute_metrics(list(zip(pred.tolist(), gt.tolist())))
+            pred = (test.z - value * test.c).argmax(dim=1)
+            rows[row] = test.metric.compute_metrics(list(zip(pred.tolist(), test.gt.tolist())))
             if row != name:
                 rows[row][parameter] = value
-            per_class[row] = class_accuracy(pred, gt, z.shape[1])
-        if not is_linear:
-            sweep = sweep_alphas(z, c, gt, alphas, metric)
+            per_class[row] = class_accuracy(pred, test.gt, test.z.shape[1]).tolist()
+    test = deconfound['test']
     return dict(rows={row: rows[row] for row in ROWS},
-                class_accuracy={row: per_class[row] for row in ROWS}, sweep=sweep, val=val,
-                train_class_counts=list(metric.class_counts()))
+                class_accuracy={row: per_class[row] for row in ROWS},
+                sweep=sweep_alphas(test.z, test.c, test.gt, alphas, test.metric), val=val,
+                train_class_counts=list(test.metric.class_counts()))
 
 
 def class_accuracy_table(class_accuracy: Dict[str, List[float]], classes: Sequence[str],
                          train_class_counts: Sequence[int]) -> List[str]:
     """Markdown lines of the per-class top-1 of every row (``score_seed``'s ``class_accuracy``),
     one column per class with its training images in parentheses."""
-    lines = ['| row | ' + ' | '.join(f'{name} ({count})'
-                                    for name, count in zip(classes, train_class_counts)) + ' |',
-             '| --- |' + ' ---: |' * len(classes)]
+    header = ' | '.join(f'{name} ({count})' for name, count in zip(classes, train_class_counts))
+    lines = [f'| row | {header} |', '| --- |' + ' ---: |' * len(classes)]
     return lines + [f'| {row} | ' + ' | '.join(f'{value:.1f}' for value in class_accuracy[row])
                     + ' |' for row in ROWS]
 
@@ -192,7 +188,7 @@ def summarize(seed_results: Sequence[dict]) -> Dict[str, Dict[str, list]]:
             values = [metrics[parameter] for metrics in per_seed]
             entry[parameter] = values[0] if len(set(values)) == 1 and not row.endswith('-val') \
                 else values
-        for group in ('overall', 'many', 'medium', 'few'):
+        for group in COLUMNS:
             if all(group in metrics for metrics in per_seed):
                 entry[group] = [metrics[group] for metrics in per_seed]
         summary[row] = entry

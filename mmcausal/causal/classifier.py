@@ -65,6 +65,13 @@ class Normalization:
     feature: Callable[[Tensor], Tensor]
     weight: Callable[[Tensor, float], Tensor]
 
+    def normalize_features(self, x: Tensor, num_heads: int) -> Tensor:
+        """n(x) = x_k / F(|x_k|) per group of K = ``num_heads`` (Eq. 7, Eq. 10),
+        (N, C) -> (N, C)."""
+        groups = split_groups(x, num_heads)
+        norm = groups.norm(dim=-1, keepdim=True)
+        return (groups / self.feature(norm).clamp_min(_EPS)).flatten(-2)
+
 
 #: Classifier variant (the ``classifier=`` argument) -> its normalization; ``None`` is the plain
 #: linear baseline ``w . x + b`` (no normalization, a bias, TDE undefined). A new normalized
@@ -163,9 +170,7 @@ class CausalClassifier(nn.Module):
 
     def normalize_features(self, x: Tensor) -> Tensor:
         """n(x) = x_k / F(|x_k|) per group (Eq. 7, Eq. 10), (N, C) -> (N, C)."""
-        groups = split_groups(x, self.num_heads)
-        norm = groups.norm(dim=-1, keepdim=True)
-        return (groups / self._normalization.feature(norm).clamp_min(_EPS)).flatten(-2)
+        return self._normalization.normalize_features(x, self.num_heads)
 
     def normalized_weight(self) -> Tensor:
         """w_ik / W(|w_ik|) per group (Eq. 7, Eq. 10), (M, C); already multiplied by tau / K."""

@@ -51,8 +51,8 @@ class HeadDirection(nn.Module):
         features = features.detach().reshape(-1, self.direction.numel()).to(torch.float64)
         finite = torch.isfinite(features).all(dim=1)
         if not bool(finite.all()):
-            warnings.warn(f'HeadDirection: dropped {int((~finite).sum())} of {len(features)} feature '
-                          'rows with NaN/inf values from the head direction update')
+            warnings.warn(f'HeadDirection: dropped {int((~finite).sum())} of {len(features)} '
+                          'feature rows with NaN/inf values from the head direction update')
             features = features[finite]
         pending = torch.cat([features.sum(dim=0), features.new_tensor([len(features)])])
         self._pending = pending if self._pending is None else self._pending + pending

@@ -5,7 +5,6 @@ from typing import List, Optional, Union
 import numpy as np
 from mmengine import fileio
 from mmengine.utils import is_abs
-
 from mmpretrain.datasets import ImageNet
 from mmpretrain.registry import DATASETS
 

@@ -5,16 +5,15 @@ Class ``i`` of ``C`` keeps ``n_i`` images, class 0 being the head with ``n_max``
     exp   n_i = int(n_max * ratio ** (-i / (C - 1)))           (Cui et al. 2019, Cao et al. 2019)
     step  n_i = n_max for i < C // 2, int(n_max / ratio) for i >= C // 2
 
-so ``n_0 / n_{C-1} = ratio`` (the imbalance ratio). From a balanced CIFAR-10 (5,000 per class)
-the exp profile at ratio 100 keeps 5000, 2997, ..., 50 images, 12,406 in all; from CIFAR-100
-(500 per class) 500, ..., 5, 10,847 in all.
+so ``n_0 / n_{C-1} = ratio`` (the imbalance ratio) whenever ``n_max / ratio`` is a whole number.
+From a balanced CIFAR-10 (5,000 per class) the exp profile at ratio 100 keeps 5000, 2997, ..., 50
+images, 12,406 in all; from CIFAR-100 (500 per class) 500, ..., 5, 10,847 in all.
 """
 import copy
 from typing import Any, List, Optional, Union
 
 import numpy as np
 from mmengine.dataset import BaseDataset
-
 from mmpretrain.registry import DATASETS
 
 from .counts import gt_labels
@@ -65,16 +64,16 @@ class LongTailedDataset:
 
     Each class's images are ordered by a permutation from ``numpy.random.default_rng(seed)``
     (classes in order). The last ``held_out_per_class`` of class ``i`` are reserved: they form
-    the held-out subset, and the long-tailed subset takes the first
-    ``min(n_i, size_i - held_out_per_class)``. So the two never overlap (validating on
-    ``subset='held_out'`` uses only training images the long-tailed set left out), and the
-    reservation changes only the classes it caps: from CIFAR-10 at ratio 100 with 100 held out
-    per class, the head keeps 4,900 images and classes 1-9 the same 2,997 ... 50 as without it.
-    With ``val_per_class`` the held-out images split in two disjoint balanced subsets:
-    ``'val'`` takes the first ``val_per_class`` of each class's reserved images, ``'test'`` the
-    other ``held_out_per_class - val_per_class``, so a hyper-parameter (TDE's alpha) can be
-    chosen on one and reported on the other. Give all wrappers the same arguments but ``subset``. The choice depends only on the
-    source's order of samples and the arguments, so it is the same on every machine and rank.
+    the held-out subset, and the long-tailed subset takes the first ``n_i``. So the two never
+    overlap (validating on ``subset='held_out'`` uses only training images the long-tailed set
+    left out). The profile is drawn from the largest head that leaves the reservation, so the
+    imbalance ratio stays exact: from CIFAR-10 at ratio 100 with 500 held out per class, 4,500,
+    2,697, ..., 45 images (11,165 in all). With ``val_per_class`` the held-out images split in
+    two disjoint balanced subsets: ``'val'`` takes the first ``val_per_class`` of each class's
+    reserved images, ``'test'`` the other ``held_out_per_class - val_per_class``, so a
+    hyper-parameter (TDE's alpha) can be chosen on one and reported on the other. Give all
+    wrappers the same arguments but ``subset``. The choice depends only on the source's order of
+    samples and the arguments, so it is the same on every machine and rank.
 
     Like mmengine's ``ClassBalancedDataset`` it wraps ``dataset`` and forwards
     ``__getitem__``/``get_data_info`` (and so the source's pipeline), but it has no
@@ -97,8 +96,9 @@ class LongTailedDataset:
             ``subset='val'`` (the rest form ``'test'``); required for those two subsets,
             ``1 <= val_per_class < held_out_per_class``. Defaults to None.
         max_per_class (int, optional): ``n_max`` of the profile. Defaults to the smallest class
-            of the source, which every class can supply: the per-class count of a balanced
-            source (5,000 for CIFAR-10, 500 for CIFAR-100).
+            of the source minus ``held_out_per_class``, the largest head every class can supply
+            beside its reservation (5,000 - reserved for CIFAR-10, 500 - reserved for
+            CIFAR-100).
 
     ``metainfo`` is the source's plus ``train_class_counts`` (list[int], the long-tailed subset's
     images per class) for both subsets, which :class:`LongTailAccuracy` reads; ``indices``
@@ -138,26 +138,26 @@ class LongTailedDataset:
             raise ValueError(f'{type(dataset).__name__} has no classes in its metainfo; pass '
                              f'metainfo=dict(classes=...) to it.')
         class_indices = _class_indices(dataset, classes)
-        n_max = min(map(len, class_indices)) if max_per_class is None else max_per_class
-        profile_counts = long_tailed_counts(n_max, len(classes), imbalance_ratio, profile)
-
         reserved = held_out_per_class or 0
+        smallest = min(map(len, class_indices))
+        if reserved >= smallest:
+            raise ValueError(
+                f'the smallest class has {smallest} images; reserving held_out_per_class='
+                f'{reserved} leaves none for the long-tailed subset; lower held_out_per_class.')
+        n_max = smallest - reserved if max_per_class is None else max_per_class
+        counts = long_tailed_counts(n_max, len(classes), imbalance_ratio, profile)
+
         rng = np.random.default_rng(seed)
-        counts, chosen = [], []
-        for name, indices, n in zip(classes, class_indices, profile_counts):
-            if n > len(indices):
+        chosen = []
+        for name, indices, n in zip(classes, class_indices, counts):
+            if n > len(indices) - reserved:
                 raise ValueError(
                     f'class {name!r} has {len(indices)} images, fewer than the {n} the '
-                    f'{profile} profile asks with max_per_class={n_max}; lower '
-                    f'max_per_class, or leave it None (the smallest class).')
-            if reserved >= len(indices):
-                raise ValueError(
-                    f'class {name!r} has {len(indices)} images; reserving '
-                    f'held_out_per_class={reserved} leaves none for the long-tailed subset; '
-                    f'lower held_out_per_class.')
+                    f'{profile} profile asks with max_per_class={n_max} plus the '
+                    f'held_out_per_class={reserved} reserved; lower max_per_class, or leave it '
+                    f'None (the largest head the reservation leaves).')
             order = rng.permutation(indices)
-            counts.append(min(n, len(order) - reserved))
-            chosen.append({'train': order[:counts[-1]], 'held_out': order[-reserved:],
+            chosen.append({'train': order[:n], 'held_out': order[-reserved:],
                            'val': order[-reserved:][:val_per_class],
                            'test': order[-reserved:][val_per_class:]}[subset])
         self.indices: np.ndarray = np.sort(np.concatenate(chosen))

@@ -2,7 +2,6 @@
 from typing import List
 
 import numpy as np
-
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 

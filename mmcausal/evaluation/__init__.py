@@ -3,6 +3,6 @@
 The scoring of an alpha grid (:mod:`.alpha_sweep`) and post-hoc logit adjustment
 (:mod:`.logit_adjustment`) are plain torch, imported where they are used.
 """
-from .long_tail_accuracy import LongTailAccuracy
+from .long_tail_accuracy import COLUMNS, GROUP_RULE, GROUPS, LongTailAccuracy, class_accuracy
 
-__all__ = ['LongTailAccuracy']
+__all__ = ['COLUMNS', 'GROUP_RULE', 'GROUPS', 'LongTailAccuracy', 'class_accuracy']

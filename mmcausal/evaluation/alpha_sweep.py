@@ -4,11 +4,14 @@ TDE is ``z - alpha * c`` (paper Eq. 8, :meth:`~mmcausal.causal.CausalClassifier.
 with both (N, M) terms fixed once the model is trained. So once a split has been forwarded to
 ``z, c`` (:func:`mmcausal.apis.sweep_checkpoint` does it for a checkpoint), the predictions
 ``argmax_i (z - alpha * c)_i`` of each alpha are scored by the split's own
-:class:`LongTailAccuracy` (:func:`sweep_alphas`), the metric ``tools/test.py`` reports. Plain
-torch and NumPy: nothing here builds a model, a dataloader or a Runner.
+:class:`LongTailAccuracy` (:func:`sweep_alphas`), the metric ``tools/test.py`` reports; the best
+alpha is chosen by :func:`best_alpha_index`, and :func:`choose_correction` weighs TDE's best
+alpha against post-hoc logit adjustment's best t on the same split. Plain torch and NumPy:
+nothing here builds a model, a dataloader or a Runner.
 """
+import argparse
 import math
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 from torch import Tensor
@@ -16,6 +19,16 @@ from torch import Tensor
 from .long_tail_accuracy import GROUPS, LongTailAccuracy
 
 SELECT_CRITERIA = ('overall', 'few', 'balanced')
+#: The criterion of the benchmarks (:mod:`mmcausal.apis.long_tail_protocol`) and the tools.
+DEFAULT_SELECT = 'overall'
+#: ``--select`` of the tools that choose alpha or t.
+SELECT_HELP = ("accuracy to maximize on the split (default: overall, the benchmarks' choice): "
+               'overall top-1, on a class-balanced val split the class-balanced accuracy; '
+               'balanced, the mean of the many/medium/few accuracies present, for a long-tailed '
+               'val split when every class matters alike (overall top-1 there follows the head '
+               'classes); few, the few-shot accuracy, when the few-shot classes are the target')
+#: What :func:`choose_correction` recommends.
+CORRECTIONS = ('tde', 'deconfound', 'logit_adjustment', 'linear')
 
 
 def parse_alphas(grid: str) -> List[float]:
@@ -52,6 +65,15 @@ def parse_alphas(grid: str) -> List[float]:
         raise ValueError(f'grid={grid!r}: alpha={alphas[0]} is negative; TDE needs alpha >= 0 '
                          '(alpha=0 is the de-confounded model without TDE)')
     return alphas
+
+
+def grid_argument(text: str) -> List[float]:
+    """:func:`parse_alphas` as the ``type`` of a command-line flag: its errors are raised as
+    ``argparse.ArgumentTypeError``, which argparse prints after the flag's name."""
+    try:
+        return parse_alphas(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def sweep_alphas(z: Tensor, c: Tensor, gt_labels: Tensor, alphas: Sequence[float],
@@ -93,6 +115,52 @@ def best_alpha_index(results: Sequence[Dict[str, float]], select: str) -> int:
     """Index of the result with the highest :func:`selection_score`; the smallest alpha wins a
     tie."""
     return int(np.argmax([selection_score(metrics, select) for metrics in results]))
+
+
+def choose_correction(tde: Sequence[Dict[str, float]],
+                      logit_adjustment: Optional[Sequence[Dict[str, float]]] = None,
+                      select: str = DEFAULT_SELECT) -> Dict[str, object]:
+    """The post-hoc correction with the best :func:`selection_score` on one split.
+
+    Each sweep is a :func:`sweep_alphas` result on the same split, starting at 0: ``tde`` over
+    TDE's alpha of a de-confound model (alpha = 0: the de-confound model alone), and optionally
+    ``logit_adjustment`` over t of a linear model's ``z - t log p`` (its ``'alpha'`` key holds t;
+    t = 0: the linear model as trained). Each sweep's best value is :func:`best_alpha_index`'s
+    (the smallest on a tie); logit adjustment wins only with a strictly higher score.
+
+    Returns:
+        dict: ``correction`` (one of :data:`CORRECTIONS`: ``'tde'`` for alpha > 0,
+        ``'deconfound'`` for alpha = 0, ``'logit_adjustment'`` for t > 0, ``'linear'`` for
+        t = 0), ``value`` (that alpha or t), ``metrics`` (its row of the sweep) and ``score``.
+    """
+    sweeps = [('tde', 'deconfound', tde)]
+    if logit_adjustment is not None:
+        sweeps.append(('logit_adjustment', 'linear', logit_adjustment))
+    chosen = None
+    for corrected, plain, sweep in sweeps:
+        if not sweep or sweep[0]['alpha'] != 0:
+            raise ValueError(f'the {corrected} sweep must start at 0 (the {plain} model alone) '
+                             f'to compare with it; its grid starts at '
+                             f'{sweep[0]["alpha"] if sweep else "nothing"}')
+        metrics = sweep[best_alpha_index(sweep, select)]
+        score = selection_score(metrics, select)
+        if chosen is None or score > chosen['score']:
+            chosen = dict(correction=corrected if metrics['alpha'] > 0 else plain,
+                          value=metrics['alpha'], metrics=metrics, score=score)
+    return chosen
+
+
+def format_sweep(results: Sequence[Dict[str, float]], best: int, parameter: str = 'alpha') -> str:
+    """A text table of a :func:`sweep_alphas` result: one line per value of ``parameter`` (the
+    ``'alpha'`` key) with the accuracies in %, ``-`` for an absent group, ``*`` on line ``best``.
+    """
+    columns = ('overall', *GROUPS)
+    lines = [f'  {parameter:>8s}' + ''.join(f'{name:>9s}' for name in columns)]
+    for index, metrics in enumerate(results):
+        cells = ''.join(f'{metrics[name]:9.2f}' if name in metrics else f'{"-":>9s}'
+                        for name in columns)
+        lines.append(f'{"*" if index == best else " "} {metrics["alpha"]:8g}{cells}')
+    return '\n'.join(lines)
 
 
 def plot_sweeps(sweeps: Sequence[Sequence[Dict[str, float]]], path: str, title: str,

@@ -5,10 +5,13 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
-
 from mmpretrain.registry import METRICS
 
 GROUPS = ('many', 'medium', 'few')
+# The columns of every long-tail table, in order: overall top-1, then the groups.
+COLUMNS = ('overall', ) + GROUPS
+# The groups at the default thresholds, in words, for table captions.
+GROUP_RULE = 'many-shot: > 100 training images, medium: 20-100, few: < 20'
 
 
 @METRICS.register_module()
@@ -145,15 +148,23 @@ class LongTailAccuracy(BaseMetric):
         if gt.min() < 0 or gt.max() >= counts.size:
             raise ValueError(f'train_class_counts has {counts.size} classes but gt_labels '
                              f'range over {gt.min()}..{gt.max()}; give one count per class.')
-        correct = pred == gt
-        samples = np.bincount(gt, minlength=counts.size)
-        class_acc = np.bincount(gt, weights=correct, minlength=counts.size) / np.maximum(samples, 1)
-        metrics = {'overall': 100.0 * float(correct.mean())}
+        class_acc = class_accuracy(pred, gt, counts.size)
+        metrics = {'overall': 100.0 * float((pred == gt).mean())}
         for group in GROUPS:
-            tested = members[group] & (samples > 0)
+            tested = members[group] & ~np.isnan(class_acc)
             if tested.any():
-                metrics[group] = 100.0 * float(class_acc[tested].mean())
+                metrics[group] = float(class_acc[tested].mean())
         return metrics
+
+
+def class_accuracy(pred_labels, gt_labels, num_classes: int) -> np.ndarray:
+    """Top-1 accuracy (%) of each class, (C,), from labels of shape (N,) (sequences, arrays or
+    tensors); NaN for a class without samples. A group's accuracy is the mean over its classes."""
+    pred, gt = _as_labels(pred_labels), _as_labels(gt_labels)
+    samples = np.bincount(gt, minlength=num_classes)
+    hits = np.bincount(gt, weights=pred == gt, minlength=num_classes)
+    with np.errstate(invalid='ignore'):
+        return 100.0 * hits / samples
 
 
 def _check_thresholds(many_shot_thr: int, few_shot_thr: int) -> None:

@@ -5,6 +5,7 @@ The model is the demo's digits de-confound model, untrained (the numbers of a tr
 checked through tools/analysis/ in tests/test_tools/test_analysis_tools.py), saved with a zero
 head direction, as before training, and with one as ``HeadDirectionHook`` leaves it.
 """
+import math
 import os.path as osp
 import re
 from typing import Dict
@@ -13,12 +14,12 @@ import pytest
 import torch
 from mmpretrain.apis import get_model
 
-from mmcausal.apis import head_features, load_for_analysis
+from mmcausal.apis import head_features, load_for_analysis, split_terms
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'digits_lt', 'deconfound_resnet8_1xb32-30e_digits-lt-r100.py')
 # the long-tailed training counts of the digits config
-TRAIN_COUNTS = [128, 104, 62, 37, 22, 13, 8, 4, 2, 1]
+TRAIN_COUNTS = [124, 74, 44, 26, 16, 9, 5, 3, 2, 1]
 
 
 @pytest.fixture(scope='module')
@@ -48,6 +49,25 @@ def test_head_features_follow_the_test_step(checkpoints):
         scores = torch.stack([sample.pred_score for sample in model.test_step(batch)])
         logits = model.head.classifier(features[:len(scores)])
     torch.testing.assert_close(scores, logits.softmax(dim=1))
+
+
+def test_split_terms_of_tde_and_of_logit_adjustment(checkpoints):
+    tde = split_terms(CONFIG, checkpoints['recorded'], 'test')
+    model, dataloader, _ = load_for_analysis(CONFIG, checkpoints['recorded'], 'test')
+    features, labels = head_features(model, dataloader)
+    with torch.no_grad():
+        z, c = model.head.classifier.logit_terms(features)
+    torch.testing.assert_close((tde.z, tde.c, tde.gt), (z, c, labels))
+    assert list(tde.metric.class_counts()) == TRAIN_COUNTS
+
+    # a linear model: its logits, and log p_i = log(n_i / sum n) for logit adjustment
+    linear = split_terms(CONFIG, checkpoints['recorded'], 'test',
+                         {'model.head.classifier': 'linear'}, linear=True)
+    assert linear.z.shape == linear.c.shape == (500, 10)
+    log_prior = torch.tensor([math.log(n / sum(TRAIN_COUNTS)) for n in TRAIN_COUNTS])
+    torch.testing.assert_close(linear.c, log_prior.expand(500, 10))
+    with pytest.raises(ValueError, match="has classifier='deconfound', not 'linear'"):
+        split_terms(CONFIG, checkpoints['recorded'], 'test', linear=True)
 
 
 def test_zero_head_direction_is_refused(checkpoints):

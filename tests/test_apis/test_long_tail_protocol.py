@@ -1,30 +1,34 @@
-"""The short-budget protocol's pure parts: options, per-class accuracy, the JSON summary.
+"""The short-budget protocol's pure parts: options, the scoring of every row of the README's
+accuracy tables from hand-made logit terms, per-class accuracy, the tables and the JSON summary.
 
-Its training and scoring run end to end in tests/test_tools/test_demo.py (``--cifar10``).
+``score_seed`` is ``score_terms`` of the terms of two checkpoints; training and checkpoints run
+end to end in tests/test_tools/test_demo.py (``--cifar10``).
 """
 import math
 
 import pytest
 import torch
 
-from mmcausal.apis import ROWS, long_tailed_options, summarize, tiny_run_options
-from mmcausal.apis.long_tail_protocol import class_accuracy
+from mmcausal.apis import (ROWS, SplitTerms, class_accuracy_table, long_tailed_options, summarize,
+                           tiny_run_options)
+from mmcausal.apis.long_tail_protocol import score_terms
+from mmcausal.evaluation import LongTailAccuracy, class_accuracy
 
 
 def test_long_tailed_options_reach_all_three_loaders():
     options = long_tailed_options(data_root='/images', imbalance_ratio=10)
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        assert options[f'{loader}.dataset.imbalance_ratio'] == 10
-        assert options[f'{loader}.dataset.dataset.data_root'] == '/images'
-        assert options[f'{loader}.dataset.dataset.data_prefix'] == ''
-    assert len(options) == 9
+        # DecodedImages -> LongTailedDataset -> CustomDataset
+        assert options[f'{loader}.dataset.dataset.imbalance_ratio'] == 10
+        assert options[f'{loader}.dataset.dataset.dataset.data_root'] == '/images'
+    assert len(options) == 6
 
 
 def test_tiny_run_options():
     options = tiny_run_options()
     assert options['train_cfg.max_epochs'] == options['param_scheduler.0.total_steps'] == 1
-    assert options['test_dataloader.dataset.held_out_per_class'] == 50
-    assert options['val_dataloader.dataset.val_per_class'] == 25
+    assert options['test_dataloader.dataset.dataset.held_out_per_class'] == 50
+    assert options['val_dataloader.dataset.dataset.val_per_class'] == 25
 
 
 def test_class_accuracy_by_hand():
@@ -56,3 +60,136 @@ def test_summary_is_the_benchmark_json_shape():
     assert summary['deconfound-tde-val']['alpha'] == [1.5, 1.5, 1.5]
     assert summary['linear-la-val']['t'] == [0.5, 1.5, 2.5]
     assert 'few' not in summary['deconfound']  # no seed has a few-shot group
+
+
+# ------------------------------------------------------ score_seed's scoring, worked out by hand
+# 3 classes with 200, 50 and 10 training images: class 0 is many-shot, 1 medium, 2 few, so each
+# group accuracy below is one class's accuracy. A row predicts argmax(z - v * c) on test.
+COUNTS = [200, 50, 10]
+THIRD, TWO_THIRDS = 100 / 3, 200 / 3
+
+
+def split(gt: list, z: list, c: list) -> SplitTerms:
+    return SplitTerms(torch.tensor(z, dtype=torch.float), torch.tensor(c, dtype=torch.float),
+                      torch.tensor(gt), LongTailAccuracy(train_class_counts=COUNTS))
+
+
+# The linear model: c stands for the log prior, the same (1, 0, -1) for every image, so t moves
+# t logits from class 0 to class 2. Scores z - t c = (z0 - t, z1, z2 + t):
+#   gt  z               t=0      t=1                t=2
+#   0   (3, 0, 0)       0 ok     (2, 0, 1) 0 ok      (1, 0, 2) 2
+#   0   (1.5, 0, 0)     0 ok     (.5, 0, 1) 2        2
+#   1   (1, 1.8, 0)     1 ok     (0, 1.8, 1) 1 ok    (-1, 1.8, 2) 2
+#   1   (1.5, 1.2, 0)   0        (.5, 1.2, 1) 1 ok   2
+#   2   (1, 0, .5)      0        (0, 0, 1.5) 2 ok    2 ok
+#   2   (2.5, 0, 0)     0        (1.5, 0, 1) 0       (.5, 0, 2) 2 ok
+LINEAR_C = [[1.0, 0.0, -1.0]]
+LINEAR_TEST = split([0, 0, 1, 1, 2, 2],
+                    [[3, 0, 0], [1.5, 0, 0], [1, 1.8, 0], [1.5, 1.2, 0], [1, 0, .5], [2.5, 0, 0]],
+                    LINEAR_C * 6)
+# val, one image per class: t=0 and t=1 get 2 of 3 right (the last wrong), t=2 all three.
+#   gt  z              t=0   t=1               t=2
+#   0   (5, 0, 0)      0 ok  0 ok              (3, 0, 2) 0 ok
+#   1   (0, 3, 0)      1 ok  (-1, 3, 1) 1 ok   (-2, 3, 2) 1 ok
+#   2   (2, 0, -.5)    0     (1, 0, .5) 0      (0, 0, 1.5) 2 ok
+LINEAR_VAL = split([0, 1, 2], [[5, 0, 0], [0, 3, 0], [2, 0, -.5]], LINEAR_C * 3)
+
+# The de-confound model: c is TDE's own term, different for every image. alpha=1 is the
+# paper's (not on the grid), the grid is 0, 0.5, 1.5. Scores z - alpha c:
+#   gt  z             c              0      0.5                 1                  1.5
+#   0   (2, 1, 0)     (1.2, 0, 0)    0 ok   (1.4, 1, 0) 0 ok    (.8, 1, 0) 1       (.2, 1, 0) 1
+#   1   (1, .5, 0)    (.8, 0, .5)    0      (.6, .5, -.25) 0    (.2, .5, -.5) 1 ok  1 ok
+#   2   (1, 0, .2)    (1, 0, -1)     0      (.5, 0, .7) 2 ok    2 ok               2 ok
+DECONFOUND_TEST = split([0, 1, 2], [[2, 1, 0], [1, .5, 0], [1, 0, .2]],
+                        [[1.2, 0, 0], [.8, 0, .5], [1, 0, -1]])
+#   gt  z             c              0      0.5                 1.5
+#   0   (1, 0, 0)     (0, 0, 0)      0 ok   0 ok                0 ok
+#   2   (1, 0, .6)    (1, 0, 0)      0      (.5, 0, .6) 2 ok    2 ok
+#   1   (.5, 1, 0)    (0, .5, 0)     1 ok   (.5, .75, 0) 1 ok   (.5, .25, 0) 0
+DECONFOUND_VAL = split([0, 2, 1], [[1, 0, 0], [1, 0, .6], [.5, 1, 0]],
+                       [[0, 0, 0], [1, 0, 0], [0, .5, 0]])
+
+
+@pytest.fixture(scope='module')
+def scored() -> dict:
+    return score_terms(dict(val=LINEAR_VAL, test=LINEAR_TEST),
+                       dict(val=DECONFOUND_VAL, test=DECONFOUND_TEST),
+                       alpha=1.0, alphas=[0.0, 0.5, 1.5], ts=[0.0, 1.0, 2.0])
+
+
+def column(points: list, key: str) -> list:
+    return [point[key] for point in points]
+
+
+def test_val_chooses_t_and_alpha(scored):
+    linear, deconfound = scored['val']['linear'], scored['val']['deconfound']
+    assert column(linear, 'alpha') == [0.0, 1.0, 2.0]  # the grid of t
+    assert column(linear, 'overall') == pytest.approx([TWO_THIRDS, TWO_THIRDS, 100.0])
+    assert column(deconfound, 'alpha') == [0.0, 0.5, 1.5]
+    assert column(deconfound, 'overall') == pytest.approx([TWO_THIRDS, 100.0, TWO_THIRDS])
+    assert scored['rows']['linear-la-val']['t'] == 2.0
+    assert scored['rows']['deconfound-tde-val']['alpha'] == 0.5
+
+
+def test_rows_on_test_by_hand(scored):
+    """Each row's test accuracies, from the tables above; t / alpha only on the rows that set
+    one. t=2, chosen on val, is the worst t on test: nothing of test leaks into the choice."""
+    def group(overall, many, medium, few, **parameter):
+        return dict(overall=overall, many=many, medium=medium, few=few, **parameter)
+
+    expected = {
+        'linear': group(50.0, 100.0, 50.0, 0.0),
+        'linear-la': group(TWO_THIRDS, 50.0, 100.0, 50.0, t=1.0),
+        'linear-la-val': group(THIRD, 0.0, 0.0, 100.0, t=2.0),
+        'deconfound': group(THIRD, 100.0, 0.0, 0.0),
+        'deconfound-tde': group(TWO_THIRDS, 0.0, 100.0, 100.0, alpha=1.0),
+        'deconfound-tde-val': group(TWO_THIRDS, 100.0, 0.0, 100.0, alpha=0.5),
+    }
+    assert list(scored['rows']) == list(ROWS)
+    for row, metrics in expected.items():
+        assert scored['rows'][row] == pytest.approx(metrics), row
+    # per class = per group here, one class per group
+    assert scored['class_accuracy']['linear-la'] == pytest.approx([50.0, 100.0, 50.0])
+    assert scored['class_accuracy']['deconfound-tde-val'] == pytest.approx([100.0, 0.0, 100.0])
+    assert scored['train_class_counts'] == COUNTS
+
+
+def test_sweep_is_the_test_split_over_the_alpha_grid(scored):
+    sweep = scored['sweep']
+    assert column(sweep, 'alpha') == [0.0, 0.5, 1.5]
+    assert column(sweep, 'overall') == pytest.approx([THIRD, TWO_THIRDS, TWO_THIRDS])
+    assert column(sweep, 'many') == pytest.approx([100.0, 100.0, 0.0])
+    assert column(sweep, 'medium') == pytest.approx([0.0, 0.0, 100.0])
+    assert column(sweep, 'few') == pytest.approx([0.0, 100.0, 100.0])
+
+
+def test_class_accuracy_table_of_the_scored_rows(scored):
+    lines = class_accuracy_table(scored['class_accuracy'], ['cat', 'dog', 'yak'], COUNTS)
+    assert lines == [
+        '| row | cat (200) | dog (50) | yak (10) |',
+        '| --- | ---: | ---: | ---: |',
+        '| linear | 100.0 | 50.0 | 0.0 |',
+        '| linear-la | 50.0 | 100.0 | 50.0 |',
+        '| linear-la-val | 0.0 | 0.0 | 100.0 |',
+        '| deconfound | 100.0 | 0.0 | 0.0 |',
+        '| deconfound-tde | 0.0 | 100.0 | 100.0 |',
+        '| deconfound-tde-val | 100.0 | 0.0 | 100.0 |',
+    ]
+
+
+def test_summary_of_two_scored_seeds(scored):
+    """The second seed's val prefers t = 1: its last val image is one t = 1 gets right."""
+    linear_val = split([0, 1, 2], [[5, 0, 0], [0, 3, 0], [1.5, 0, 0]], LINEAR_C * 3)
+    second = score_terms(dict(val=linear_val, test=LINEAR_TEST),
+                         dict(val=DECONFOUND_VAL, test=DECONFOUND_TEST),
+                         alpha=1.0, alphas=[0.0, 0.5, 1.5], ts=[0.0, 1.0, 2.0])
+    summary = summarize([scored, second])
+
+    row = summary['linear-la-val']
+    assert list(row) == ['t', 'overall', 'many', 'medium', 'few']
+    assert row['t'] == [2.0, 1.0]
+    assert row['overall'] == pytest.approx([THIRD, TWO_THIRDS])
+    assert (row['many'], row['medium'], row['few']) == ([0.0, 50.0], [0.0, 100.0], [100.0, 50.0])
+    assert summary['linear-la']['t'] == 1.0
+    assert summary['deconfound-tde-val']['alpha'] == [0.5, 0.5]
+    assert summary['deconfound']['overall'] == pytest.approx([THIRD, THIRD])

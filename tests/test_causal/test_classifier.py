@@ -1,10 +1,9 @@
 """CausalClassifier against the per-sample, per-class, per-group loop of tests/_reference.py."""
 import pytest
 import torch
+from _reference import reference_logits
 
 from mmcausal.causal import CLASSIFIERS, VARIANTS, CausalClassifier
-
-from _reference import reference_logits
 
 TAU, GAMMA = 16.0, 1 / 32
 NORMALIZED = [variant for variant in CLASSIFIERS if VARIANTS[variant] is not None]

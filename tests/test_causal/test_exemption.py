@@ -2,10 +2,9 @@
 import math
 
 import torch
+from _reference import softmax
 
 from mmcausal.causal import background_exempted_scores
-
-from _reference import softmax
 
 
 def test_matches_hand_computation():

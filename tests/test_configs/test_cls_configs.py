@@ -12,12 +12,11 @@ import re
 
 import pytest
 import torch
+from _config_names import CONFIGS, config_id, name_parser
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
 
 import mmcausal  # noqa: F401  (registers TDEClsHead, CifarResNet, ...)
-
-from _config_names import CONFIGS, config_id, name_parser
 
 ALL_CONFIGS = sorted(path for path in glob.glob(osp.join(CONFIGS, '*', '*.py'))
                      if osp.basename(osp.dirname(path)) != '_base_')
@@ -136,7 +135,8 @@ def check_forward(cfg: Config, head: dict, size: int) -> None:
     classifier = model.head.classifier
     assert classifier.alpha == head.alpha
     classifier.direction.vector.copy_(torch.rand(head.in_channels))
-    images = torch.rand(2, 3, size, size, generator=torch.Generator().manual_seed(0))
+    channels = cfg.model.backbone.get('in_channels', 3)
+    images = torch.rand(2, channels, size, size, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         logits = model(images, mode='tensor')
         assert logits.shape == (2, head.num_classes) and torch.isfinite(logits).all()

@@ -17,11 +17,10 @@ from typing import List
 
 import mmengine.config.utils
 import pytest
+from _config_names import CONFIGS, config_id
 from mmengine.config import Config
 
 import mmcausal  # noqa: F401  (registers the scope of mmcausal's configs)
-
-from _config_names import CONFIGS, config_id
 
 ROWS = sorted(path for path in glob.glob(osp.join(CONFIGS, '*', '*.py'))
               if osp.basename(osp.dirname(path)) != '_base_')

@@ -13,6 +13,7 @@ import re
 import mmengine.config.utils
 import pytest
 import torch
+from _config_names import CONFIGS, config_id, name_parser
 from mmdet.models.roi_heads.bbox_heads import Shared2FCBBoxHead
 from mmdet.registry import MODELS
 from mmengine.config import Config
@@ -20,8 +21,6 @@ from mmengine.registry import DefaultScope
 
 import mmcausal  # noqa: F401  (registers TDEShared2FCBBoxHead and HeadDirectionHook)
 from mmcausal.models import TDEShared2FCBBoxHead
-
-from _config_names import CONFIGS, config_id, name_parser
 
 LVIS_CONFIGS = sorted(glob.glob(osp.join(CONFIGS, 'lvis', '*.py')))
 NAME = re.compile(r'(?P<classifier>linear|cosine|capsule|deconfound)(?P<tde>-tde)?'

@@ -109,16 +109,15 @@ def test_held_out_is_reserved_balanced_and_disjoint():
     held_out = LongTailedDataset(source, imbalance_ratio=5, seed=1, held_out_per_class=20,
                                  subset='held_out')
     assert plain.metainfo['train_class_counts'] == [50, 29, 17, 10]
-    # reserving 20 per class caps only the head, at 50 - 20
-    assert train.metainfo['train_class_counts'] == [30, 29, 17, 10]
-    assert held_out.metainfo['train_class_counts'] == [30, 29, 17, 10]
-    assert Counter(labels_of(train)) == {0: 30, 1: 29, 2: 17, 3: 10}
+    # reserving 20 per class draws the profile from the head that is left, 50 - 20: int(30 *
+    # 5 ** (-i / 3)) = 30, 17, 10, 6, so the ratio stays exactly 5
+    assert train.metainfo['train_class_counts'] == [30, 17, 10, 6]
+    assert held_out.metainfo['train_class_counts'] == [30, 17, 10, 6]
+    assert Counter(labels_of(train)) == {0: 30, 1: 17, 2: 10, 3: 6}
     assert Counter(labels_of(held_out)) == {0: 20, 1: 20, 2: 20, 3: 20}
     assert not set(train.indices) & set(held_out.indices)
-    # the uncapped classes take the very images they take without a reservation
-    head = set(range(0, 200, 4))  # FakeLabels interleaves: class 0 at 0, 4, 8, ...
-    assert set(train.indices) - head == set(plain.indices) - head
-    assert set(train.indices) & head < set(plain.indices) & head
+    # every class takes the first images of the same permutation as without a reservation
+    assert set(train.indices) < set(plain.indices)
 
 
 def test_val_and_test_split_the_held_out_images():
@@ -134,7 +133,7 @@ def test_val_and_test_split_the_held_out_images():
     assert not set(val.indices) & set(test.indices)
     assert not set(held_out.indices) & set(train.indices)
     assert val.metainfo['train_class_counts'] == test.metainfo['train_class_counts'] \
-        == [30, 29, 17, 10]
+        == [30, 17, 10, 6]
 
 
 def test_built_from_config_with_pipeline():
@@ -145,8 +144,8 @@ def test_built_from_config_with_pipeline():
     held_out = DATASETS.build(dict(common, dataset=dict(type='SklearnDigits'),
                                    subset='held_out'))
     sizes = [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]  # digits per class
-    expected = [min(int(174 * 50 ** (-i / 9)), size - 50) for i, size in enumerate(sizes)]
-    assert expected == [128, 112, 72, 47, 30, 19, 12, 8, 5, 3]
+    expected = [int((min(sizes) - 50) * 50 ** (-i / 9)) for i in range(10)]
+    assert expected == [124, 80, 51, 33, 21, 14, 9, 5, 3, 2]
     assert train.metainfo['train_class_counts'] == expected
     assert Counter(labels_of(train)) == dict(enumerate(expected))
     assert Counter(labels_of(held_out)) == {c: 50 for c in range(10)}
@@ -169,7 +168,9 @@ def test_built_from_config_with_pipeline():
     (dict(imbalance_ratio=100), 'leaves class 8 empty'),  # int(50 * 100 ** (-8 / 9)) = 0
     (dict(imbalance_ratio=10, max_per_class=60), "class 'c0' has 50 images, fewer than the 60"),
     (dict(subset='held_out', held_out_per_class=50, imbalance_ratio=2),
-     "class 'c0' has 50 images; reserving held_out_per_class=50 leaves none"),
+     'the smallest class has 50 images; reserving held_out_per_class=50 leaves none'),
+    (dict(imbalance_ratio=2, max_per_class=40, held_out_per_class=20),
+     "class 'c0' has 50 images, fewer than the 40 .* plus the held_out_per_class=20"),
 ])
 def test_clear_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -213,7 +214,8 @@ def test_real_cifar10_jpg(cifar10_jpg):
                                                              'truck'))
     held_out = LongTailedDataset(cifar10_jpg, subset='held_out', held_out_per_class=100)
     train = LongTailedDataset(cifar10_jpg, held_out_per_class=100)
-    assert len(held_out) == 1000 and len(train) == 12406 - 100
-    assert train.metainfo['train_class_counts'] == [4900] + ldam_counts(5000, 10, 0.01)[1:]
+    assert len(held_out) == 1000 and len(train) == 12156
+    assert train.metainfo['train_class_counts'] == ldam_counts(4900, 10, 0.01)
+    assert train.metainfo['train_class_counts'][-1] == 49  # ratio exactly 100
     paths = {train.get_data_info(i)['img_path'] for i in range(len(train))}
     assert not paths & {held_out.get_data_info(i)['img_path'] for i in range(len(held_out))}

@@ -1,20 +1,16 @@
 """HeadDirectionHook in real mmengine Runners: d against closed forms of the recorded batches."""
 import os
-import time
 from pathlib import Path
 from unittest import mock
 
 import pytest
 import torch
-import torch.multiprocessing as mp
+from _dist import gloo_rank, run_two_ranks
+from _toy import ToyImages, build_runner, dataloader, direction_of, model_cfg, record_head_inputs
 from mmengine.optim import OptimWrapper
 from mmengine.registry import HOOKS
 from mmengine.runner import CheckpointLoader
 from mmpretrain.registry import MODELS
-
-from _dist import free_port
-from _toy import (ToyImages, build_runner, dataloader, direction_of, model_cfg,
-                  record_head_inputs)
 
 SGD = dict(type='SGD', lr=0.1, momentum=0.9)
 
@@ -113,6 +109,33 @@ def test_resume_continues_the_saved_direction(tmp_path):
     assert_direction(runner.model, 0.81 * saved_direction + 0.9 * m4 + m5)
 
 
+@pytest.mark.parametrize('update_buffers', [False, True])
+def test_ema_model_takes_the_direction_of_the_step_just_taken(tmp_path, update_buffers):
+    """HeadDirectionHook (ABOVE_NORMAL) runs before EMAHook (NORMAL) after each iteration, also
+    when listed after it: the EMA model copies (``update_buffers=False``) or averages
+    (``True``, ema <- 0.75 ema + 0.25 d after a first copy) d_1, d_2, d_3 of the steps just
+    taken, never the d of the step before."""
+    runner = build_runner(tmp_path, custom_hooks=[
+        dict(type='EMAHook', momentum=0.25, update_buffers=update_buffers),
+        dict(type='HeadDirectionHook')])
+    features = record_head_inputs(runner.model)
+    runner.train()
+
+    m1, m2, m3 = (batch_mean(f) for f in features)
+    d1 = m1
+    d2 = 0.9 * d1 + m2
+    d3 = 0.9 * d2 + m3
+    expected = 0.75 * (0.75 * d1 + 0.25 * d2) + 0.25 * d3 if update_buffers else d3
+    ema_hook, = (hook for hook in runner.hooks if type(hook).__name__ == 'EMAHook')
+    assert_direction(ema_hook.ema_model.module, expected)
+    assert_direction(runner.model, d3)
+    # EMAHook saves the EMA weights as the checkpoint's state_dict, which tools/test.py loads
+    saved = CheckpointLoader.load_checkpoint(str(tmp_path / 'iter_3.pth'), map_location='cpu')
+    torch.testing.assert_close(
+        saved['state_dict']['head.classifier.direction.direction'].double(), expected, rtol=0,
+        atol=1e-6)
+
+
 def test_model_without_head_direction_fails_before_training(tmp_path):
     model = model_cfg()
     model['head'] = dict(type='LinearClsHead', num_classes=3, in_channels=8)
@@ -150,40 +173,51 @@ def test_optim_wrapper_dict_is_rejected(tmp_path):
         runner.train()
 
 
-def _ddp_worker(rank: int, port: int, work_dir: str) -> None:
-    """One of 2 gloo ranks: 7 images split 4 / 3 by DefaultSampler, 2 epochs of 1 step."""
-    torch.set_num_threads(1)  # a forked child must not reuse the parent's OpenMP pool
-    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port), RANK=str(rank),
-                      LOCAL_RANK=str(rank), WORLD_SIZE='2')
-    # mmengine's init_dist would select a CUDA device; the Runner uses this group instead
-    torch.distributed.init_process_group('gloo', rank=rank, world_size=2)
-    runner = build_runner(
-        work_dir, launcher='pytorch',
-        # the Runner's default DDP wrapping, without a CUDA device id
-        cfg=dict(model_wrapper_cfg=dict(type='MMDistributedDataParallel', device_ids=None,
-                                        broadcast_buffers=False)),
-        train_dataloader=dataloader(ToyImages(7), batch_size=4, round_up=False),
-        train_cfg=dict(by_epoch=True, max_epochs=2))
-    features = record_head_inputs(runner.model)
-    runner.train()
-    torch.save(dict(features=features, direction=direction_of(runner.model).clone()),
-               os.path.join(work_dir, f'rank{rank}.pt'))
-    torch.distributed.destroy_process_group()
+# The Runner's default DDP wrapping, without a CUDA device id.
+DDP = dict(model_wrapper_cfg=dict(type='MMDistributedDataParallel', device_ids=None,
+                                  broadcast_buffers=False))
+
+
+def _ddp_worker(rank: int, port: int, work_dir: str, runner_args: dict) -> None:
+    """One of 2 gloo ranks: ``build_runner(**runner_args)`` under DDP; saves what it recorded."""
+    with gloo_rank(rank, port):
+        runner = build_runner(work_dir, launcher='pytorch', cfg=DDP, **runner_args)
+        features = record_head_inputs(runner.model)
+        runner.train()
+        torch.save(dict(features=features, direction=direction_of(runner.model).clone()),
+                   os.path.join(work_dir, f'rank{rank}.pt'))
+
+
+def run_ddp(work_dir: Path, **runner_args) -> tuple:
+    """What each of the 2 ranks recorded: ``(rank 0's, rank 1's)`` dicts of ``_ddp_worker``."""
+    run_two_ranks(_ddp_worker, str(work_dir), runner_args)
+    return tuple(torch.load(work_dir / f'rank{rank}.pt') for rank in (0, 1))
 
 
 def test_ddp_ranks_hold_the_global_batch_mean(tmp_path):
-    context = mp.start_processes(_ddp_worker, args=(free_port(), str(tmp_path)), nprocs=2,
-                                 join=False, start_method='fork')
-    deadline = time.monotonic() + 300
-    while not context.join(timeout=2):
-        if time.monotonic() > deadline:
-            for process in context.processes:
-                process.kill()
-            pytest.fail('the 2 gloo ranks did not finish within 300 s')
+    """7 images split 4 / 3 by DefaultSampler, 2 epochs of 1 step."""
+    rank0, rank1 = run_ddp(
+        tmp_path, train_dataloader=dataloader(ToyImages(7), batch_size=4, round_up=False),
+        train_cfg=dict(by_epoch=True, max_epochs=2))
 
-    rank0, rank1 = (torch.load(tmp_path / f'rank{r}.pt') for r in range(2))
     assert [len(f) for f in rank0['features']] == [4, 4]
     assert [len(f) for f in rank1['features']] == [3, 3]
     assert torch.equal(rank0['direction'], rank1['direction'])
     m1, m2 = (batch_mean(a, b) for a, b in zip(rank0['features'], rank1['features']))
+    torch.testing.assert_close(rank0['direction'].double(), 0.9 * m1 + m2, rtol=0, atol=1e-6)
+
+
+def test_ddp_accumulated_micro_batches_of_both_ranks_form_one_batch(tmp_path):
+    """7 images split 4 / 3, micro-batches of 2 (rank 0: 2 + 2, rank 1: 2 + 1), two
+    micro-batches per step, 2 epochs: each step's mean is over its 7 rows, not its 4 batches."""
+    rank0, rank1 = run_ddp(
+        tmp_path, optim_wrapper=dict(optimizer=SGD, accumulative_counts=2),
+        train_dataloader=dataloader(ToyImages(7), batch_size=2, round_up=False),
+        train_cfg=dict(by_epoch=True, max_epochs=2))
+
+    assert [len(f) for f in rank0['features']] == [2, 2, 2, 2]
+    assert [len(f) for f in rank1['features']] == [2, 1, 2, 1]
+    assert torch.equal(rank0['direction'], rank1['direction'])
+    m1 = batch_mean(*rank0['features'][:2], *rank1['features'][:2])
+    m2 = batch_mean(*rank0['features'][2:], *rank1['features'][2:])
     torch.testing.assert_close(rank0['direction'].double(), 0.9 * m1 + m2, rtol=0, atol=1e-6)

@@ -12,6 +12,9 @@ import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+from _dist import free_port
+from _folders import THRESHOLDS, folder_dataset, make_folders
+from _toy import model_cfg
 from mmengine.dataset import RepeatDataset
 from mmengine.evaluator import Evaluator
 from mmengine.logging import MMLogger
@@ -24,10 +27,6 @@ import mmcausal.datasets.counts as counts_module
 from mmcausal.datasets import class_counts
 from mmcausal.engine import TrainClassCountsHook
 from mmcausal.evaluation import LongTailAccuracy
-
-from _dist import free_port
-from _folders import THRESHOLDS, folder_dataset, make_folders
-from _toy import model_cfg
 
 # The test folder in CustomDataset order: labels 0, 0, 1, 2, 3, 3.
 GT = [0, 0, 1, 2, 3, 3]

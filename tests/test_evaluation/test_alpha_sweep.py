@@ -1,12 +1,14 @@
 """Scoring an alpha grid in memory: the grid's text, TDE's predictions ``argmax (z - alpha c)``
 (paper Eq. 8) scored by LongTailAccuracy, and the choice of the best alpha."""
+import argparse
 import re
 
 import pytest
 import torch
 
 from mmcausal.evaluation import LongTailAccuracy
-from mmcausal.evaluation.alpha_sweep import (best_alpha_index, parse_alphas, selection_score,
+from mmcausal.evaluation.alpha_sweep import (best_alpha_index, choose_correction, format_sweep,
+                                             grid_argument, parse_alphas, selection_score,
                                              sweep_alphas)
 
 
@@ -65,3 +67,55 @@ def test_best_alpha_by_each_criterion():
         best_alpha_index(RESULTS, 'few')
     with pytest.raises(ValueError, match="select='median': choose one of"):
         selection_score(RESULTS[0], 'median')
+
+
+def test_grid_argument_reports_the_grid_error_to_argparse():
+    assert grid_argument('0:1:0.5') == [0.0, 0.5, 1.0]
+    with pytest.raises(argparse.ArgumentTypeError, match="grid='0:4': a range is start"):
+        grid_argument('0:4')
+
+
+def test_format_sweep_marks_the_best_line():
+    assert format_sweep(RESULTS, 1, 't').splitlines() == [
+        '         t  overall     many   medium      few',
+        '         0    70.00    90.00    60.00        -',
+        '*      0.5    72.00    80.00    70.00        -',
+        '         1    72.00    70.00    74.00        -']
+
+
+# TDE of a de-confound model and logit adjustment of a linear one, overall top-1 on one split
+TDE = [dict(alpha=0.0, overall=60.0), dict(alpha=0.5, overall=66.0),
+       dict(alpha=1.0, overall=66.0), dict(alpha=1.5, overall=63.0)]
+FALLING_TDE = [dict(alpha=0.0, overall=60.0), dict(alpha=0.5, overall=58.0)]
+LOGIT_ADJUSTMENT = [dict(alpha=0.0, overall=55.0), dict(alpha=1.0, overall=64.0)]
+
+
+@pytest.mark.parametrize('tde, logit_adjustment, correction, value, score', [
+    (TDE, None, 'tde', 0.5, 66.0),  # the smallest of the two best alphas
+    (TDE, LOGIT_ADJUSTMENT, 'tde', 0.5, 66.0),
+    (FALLING_TDE, None, 'deconfound', 0.0, 60.0),
+    (FALLING_TDE, LOGIT_ADJUSTMENT, 'logit_adjustment', 1.0, 64.0),
+    (FALLING_TDE, LOGIT_ADJUSTMENT[:1], 'deconfound', 0.0, 60.0),
+    (LOGIT_ADJUSTMENT[:1], FALLING_TDE, 'linear', 0.0, 60.0),  # 60 beats 55, t = 0 best
+    (FALLING_TDE[:1], FALLING_TDE[:1], 'deconfound', 0.0, 60.0),  # a tie keeps de-confound
+])
+def test_choose_correction(tde, logit_adjustment, correction, value, score):
+    choice = choose_correction(tde, logit_adjustment)
+    assert (choice['correction'], choice['value'], choice['score']) == (correction, value, score)
+    assert choice['metrics']['alpha'] == value
+
+
+def test_choose_correction_by_another_criterion():
+    tde = [dict(alpha=0.0, overall=70.0, many=90.0, few=10.0),
+           dict(alpha=1.0, overall=68.0, many=70.0, few=40.0)]
+    assert choose_correction(tde)['correction'] == 'deconfound'
+    assert choose_correction(tde, select='few')['value'] == 1.0
+    # balanced: (90 + 10) / 2 = 50 against (70 + 40) / 2 = 55
+    assert choose_correction(tde, select='balanced')['score'] == 55.0
+
+
+def test_choose_correction_needs_grids_from_zero():
+    with pytest.raises(ValueError, match='the tde sweep must start at 0 .* starts at 0.5'):
+        choose_correction(TDE[1:])
+    with pytest.raises(ValueError, match='the logit_adjustment sweep must start at 0'):
+        choose_correction(TDE, LOGIT_ADJUSTMENT[1:])

@@ -3,12 +3,11 @@ import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+from _dist import free_port
 from mmengine.evaluator import Evaluator
 from mmpretrain.structures import DataSample
 
 from mmcausal.evaluation import LongTailAccuracy
-
-from _dist import free_port
 
 # Classes 0..3 trained on 500 (many), exactly 100 (medium), exactly 20 (medium), 5 (few) images.
 COUNTS = [500, 100, 20, 5]

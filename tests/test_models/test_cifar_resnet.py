@@ -90,3 +90,17 @@ def test_classifier_forward_and_backward():
 def test_depth_must_be_6n_plus_2(depth):
     with pytest.raises(ValueError, match=f'depth must be 6n \\+ 2 .* got {depth}'):
         CifarResNet(depth=depth)
+
+
+def test_grayscale_stem():
+    """in_channels=1 (Fashion-MNIST): the stem conv has 1 x 16 x 3 x 3 weights, 288 fewer than
+    with RGB input; a 28x28 image gives a 7x7 map."""
+    net = CifarResNet(depth=32, in_channels=1)
+    assert net.stem.conv.weight.shape == (16, 1, 3, 3)
+    assert sum(p.numel() for p in net.parameters()) == 463_504 - 2 * 16 * 9
+    assert net(torch.rand(2, 1, 28, 28))[0].shape == (2, 64, 7, 7)
+
+
+def test_in_channels_must_be_positive():
+    with pytest.raises(ValueError, match='in_channels must be >= 1 .* got 0'):
+        CifarResNet(depth=8, in_channels=0)

@@ -1,9 +1,13 @@
-"""TDEShared2FCBBoxHead: Eq. 9 by hand, foreground-only head direction, no second softmax."""
+"""TDEShared2FCBBoxHead: Eq. 9 by hand, foreground-only head direction (on 1 and 2 ranks), no
+second softmax."""
 import math
+import os.path as osp
 
 import pytest
 import torch
 import torch.nn.functional as F
+from _dist import gloo_rank, run_two_ranks
+from _reference import softmax
 from mmdet.models.task_modules.assigners import AssignResult
 from mmdet.models.task_modules.samplers import SamplingResult
 from mmdet.registry import MODELS
@@ -11,8 +15,6 @@ from mmengine.config import ConfigDict
 
 import mmcausal  # noqa: F401  (registers TDEShared2FCBBoxHead)
 from mmcausal.models import TDEShared2FCBBoxHead
-
-from _reference import softmax
 
 
 def build_head(**kwargs) -> TDEShared2FCBBoxHead:
@@ -197,6 +199,39 @@ def test_batch_without_foreground_leaves_the_direction_unchanged():
     assert torch.isfinite(losses['loss_cls'])
     assert torch.equal(head.fc_cls.direction.vector, before)
     assert before.any()
+
+
+# Per rank and step: the foreground labels and the number of background RoIs of its one image.
+# Step 1: only rank 0 has foreground; step 2: only rank 1; step 3: neither.
+RANK_STEPS = {0: [([0, 2, 1], 1), ([], 2), ([], 2)], 1: [([], 3), ([1, 1], 2), ([], 1)]}
+
+
+def _foreground_on_one_rank_worker(rank: int, port: int, out_dir: str) -> None:
+    with gloo_rank(rank, port):
+        torch.manual_seed(0)  # the same head on both ranks
+        head = build_head()
+        generator = torch.Generator().manual_seed(rank)
+        features = []
+        for labels, num_background in RANK_STEPS[rank]:
+            roi_feats = torch.randn(len(labels) + num_background, 4, 2, 2, generator=generator)
+            features.append(shared_features_by_hand(head, roi_feats)[:len(labels)])
+            train_step(head, [sampling_result(labels, num_background)], roi_feats)
+            head.fc_cls.direction.update(momentum=0.9)  # every rank joins the all-reduce
+        torch.save(dict(foreground=features, direction=head.fc_cls.direction.vector.clone()),
+                   osp.join(out_dir, f'rank{rank}.pt'))
+
+
+def test_ranks_agree_when_only_one_has_foreground_rois(tmp_path):
+    """A detection batch without foreground on one rank: both ranks fold in the global mean of
+    the foreground rows that exist (d = 0.9 m1 + m2), and a step without any leaves d as is."""
+    run_two_ranks(_foreground_on_one_rank_worker, str(tmp_path), timeout=120)
+
+    rank0, rank1 = (torch.load(tmp_path / f'rank{rank}.pt') for rank in (0, 1))
+    assert [len(rows) for rows in rank0['foreground']] == [3, 0, 0]
+    assert [len(rows) for rows in rank1['foreground']] == [0, 2, 0]
+    assert torch.equal(rank0['direction'], rank1['direction'])
+    m1, m2 = rank0['foreground'][0].mean(dim=0), rank1['foreground'][1].mean(dim=0)
+    torch.testing.assert_close(rank0['direction'], 0.9 * m1 + m2, rtol=0, atol=1e-6)
 
 
 def test_loss_needs_the_features_of_a_training_forward():

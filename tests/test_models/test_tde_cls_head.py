@@ -5,14 +5,13 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from _reference import reference_logits
+from _toy import (CHANNELS, IMAGE_SIZE, NUM_CLASSES, ToyImages, build_runner, dataloader,
+                  direction_of, model_cfg)
 from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 from mmpretrain.apis import ImageClassificationInferencer
 from mmpretrain.registry import MODELS
-
-from _reference import reference_logits
-from _toy import (CHANNELS, IMAGE_SIZE, NUM_CLASSES, ToyImages, build_runner, dataloader,
-                  direction_of, model_cfg)
 
 DIRECTION_KEY = 'head.classifier.direction.direction'
 

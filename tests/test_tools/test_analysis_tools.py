@@ -5,7 +5,6 @@ path of tools/test.py), and the feature statistics against a forward pass writte
 library under the tools is tested in tests/test_apis/test_analysis.py (loading, refusals) and
 tests/test_evaluation/test_alpha_sweep.py (alpha grids, scoring, selection).
 """
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -16,27 +15,18 @@ import uuid
 import numpy as np
 import pytest
 import torch
+from _checkout import REPO, checkout_env
+from _reference import reference_logits
+from _tools import load_tool
 from matplotlib.image import imread
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from _reference import reference_logits
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'digits_lt', 'deconfound_resnet8_1xb32-30e_digits-lt-r100.py')
 # the long-tailed training counts of the digits config and their groups (> 100, 20..100, < 20)
-TRAIN_COUNTS = [128, 104, 62, 37, 22, 13, 8, 4, 2, 1]
-GROUPS = ['many'] * 2 + ['medium'] * 3 + ['few'] * 5
+TRAIN_COUNTS = [124, 74, 44, 26, 16, 9, 5, 3, 2, 1]
+GROUPS = ['many'] + ['medium'] * 3 + ['few'] * 6
 PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
-
-
-def load_tool(name: str):
-    """The module ``tools/analysis/{name}.py``, for calling its ``main(argv)`` in-process."""
-    spec = importlib.util.spec_from_file_location(name, osp.join(REPO, 'tools', 'analysis',
-                                                                 f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def digits_runner(work_dir: str, **options) -> Runner:
@@ -70,7 +60,7 @@ def sweep(checkpoint, tmp_path_factory):
     result = subprocess.run(
         [sys.executable, 'tools/analysis/sweep_alpha.py', CONFIG, checkpoint, '--split', 'test',
          '--alphas', '0:2:0.25', '--select', 'balanced', '--out', out],
-        cwd=REPO, capture_output=True, text=True, timeout=600)
+        cwd=REPO, env=checkout_env(), capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
     with open(osp.join(out, 'alpha_sweep.json')) as f:
         return json.load(f), result.stdout, out
@@ -133,7 +123,8 @@ def test_feature_stats_match_a_direct_computation(checkpoint, tmp_path):
         x = model.neck(model.backbone(data['inputs']))[-1]
     labels = torch.tensor([s['data_samples'].gt_label.item() for s in samples])
     state = torch.load(checkpoint, map_location='cpu')['state_dict']
-    weight, direction = state['head.classifier.weight'], state['head.classifier.direction.direction']
+    weight = state['head.classifier.weight']
+    direction = state['head.classifier.direction.direction']
 
     # de-confounded logits (alpha=0 here): K = 2, tau = 16, gamma = 1/32, groups 0..31, 32..63
     assert summary['alpha'] == 0
@@ -165,6 +156,11 @@ def test_feature_stats_match_a_direct_computation(checkpoint, tmp_path):
     centers = (edges[:-1] + edges[1:]) / 2
     assert np.dot(histogram['counts'], centers) / 250 == pytest.approx(
         cos.mean().item(), abs=(edges[1] - edges[0]) / 2)
+
+
+def test_default_criterion_is_the_benchmarks():
+    """Overall top-1 on val, as mmcausal.apis.long_tail_protocol chooses alpha and t."""
+    assert load_tool('sweep_alpha').parse_args([CONFIG, 'unused.pth']).select == 'overall'
 
 
 @pytest.mark.parametrize('flags, message', [

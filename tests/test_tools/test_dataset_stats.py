@@ -12,7 +12,6 @@ import subprocess
 import sys
 
 import pytest
-
 from _folders import THRESHOLDS, make_folders
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

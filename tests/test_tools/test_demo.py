@@ -1,51 +1,68 @@
-"""tools/demo.py end to end: it trains two models and prints the many/medium/few table."""
-import os
+"""tools/demo.py: the digits demo end to end, the CIFAR-10-LT demo on 80 real images per class
+(``--smoke``), the fallback to digits where CIFAR-10 can be neither found nor downloaded, and
+its flag errors."""
+import importlib.util
 import os.path as osp
 import subprocess
 import sys
+from typing import Dict, List
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+import pytest
+from _checkout import REPO, checkout_env
+
 TABLE_HEADER = ['model', 'many', 'medium', 'few', 'overall']
 
 
-def test_demo_prints_the_table(tmp_path):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([REPO, os.environ.get('PYTHONPATH', '')]))
-    result = subprocess.run([sys.executable, 'tools/demo.py', '--work-dir', str(tmp_path)],
-                            cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+def run_demo(*flags: str, timeout: int = 900) -> List[str]:
+    """The demo's output lines, run as a user does; it must succeed."""
+    result = subprocess.run([sys.executable, 'tools/demo.py', *flags], cwd=REPO,
+                            env=checkout_env(), capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    lines = result.stdout.splitlines()
+    return result.stdout.splitlines()
+
+
+def table(lines: List[str], rows: int) -> Dict[str, List[str]]:
+    """The ``rows`` lines under the table's header (not the model section of the config the
+    Runners log), as row name -> the four cells."""
     header = next(i for i, line in enumerate(lines) if line.split() == TABLE_HEADER)
-    rows = {}
-    for line in lines[header + 1:]:
-        name, *values = line.rsplit(maxsplit=4)
-        rows[name] = [float(value) for value in values]
+    cells = [line.rsplit(maxsplit=4) for line in lines[header + 1:header + 1 + rows]]
+    return {name: values for name, *values in cells}
+
+
+def load_demo():
+    spec = importlib.util.spec_from_file_location('demo', osp.join(REPO, 'tools', 'demo.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_digits(tmp_path):
+    lines = run_demo('--digits', '--work-dir', str(tmp_path), timeout=600)
+    rows = table(lines, 3)
     assert list(rows) == ['baseline (linear)', 'de-confound (alpha=0)',
-                          'de-confound-TDE (alpha=1)'], result.stdout
+                          'de-confound-TDE (alpha=1)'], lines
     for name, values in rows.items():
-        assert all(0 <= value <= 100 for value in values), (name, values)  # NaN fails too
+        assert all(0 <= float(value) <= 100 for value in values), (name, values)  # NaN fails
     assert rows['de-confound (alpha=0)'] != rows['de-confound-TDE (alpha=1)']
-    assert 'many-shot > 100, medium-shot 20..100, few-shot < 20' in result.stdout
-
-
-def test_demo_cifar10_on_a_tiny_subset(cifar10_jpg_tiny, tmp_path):
-    """``--cifar10 DIR --smoke``: the CIFAR-10-LT protocol end to end on 80 real images per class."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([REPO, os.environ.get('PYTHONPATH', '')]))
-    result = subprocess.run(
-        [sys.executable, 'tools/demo.py', '--cifar10', cifar10_jpg_tiny, '--smoke', '--work-dir',
-         str(tmp_path)], cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    lines = result.stdout.splitlines()
-    # tiny_run_options: head 30 images, ratio 10, so int(30 * 10 ** (-i / 9)) images
-    assert 'CIFAR-10-LT: 118 training images, per class: [30, 23, 17, 13, 10, 8, 6, 5, 3, 3]' \
+    assert any(line.startswith("long-tailed digits, the pipeline (not the paper's effect")
+               and line.endswith('304 training images, per class 0-9: '
+                                 '[124, 74, 44, 26, 16, 9, 5, 3, 2, 1]') for line in lines)
+    assert 'groups by training images: many-shot > 100, medium-shot 20..100, few-shot < 20' \
         in lines
-    # the table's header, not the model section of the config the Runners log while training
-    header = next(i for i, line in enumerate(lines) if line.split() == TABLE_HEADER)
-    rows = {}
-    for line in lines[header + 1:header + 4]:
-        name, *values = line.rsplit(maxsplit=4)
-        rows[name] = values
-    assert list(rows) == ['baseline (linear)', 'de-confound (alpha=0)',
-                          'de-confound-TDE (alpha=1)']
+
+
+def test_cifar10_on_a_tiny_folder(cifar10_jpg_tiny, tmp_path):
+    """``--data DIR --smoke``: the CIFAR-10-LT protocol end to end on 80 real images per class."""
+    lines = run_demo('--data', cifar10_jpg_tiny, '--smoke', '--seed', '1', '--work-dir',
+                     str(tmp_path))
+    # tiny_data_options: head 30 images, ratio 10, so int(30 * 10 ** (-i / 9)) images
+    assert any(line.startswith('CIFAR-10-LT, --smoke (a check of the pipeline, not a result; '
+                               'seed 1, ') and line.endswith(
+        'min): 118 training images, per class: [30, 23, 17, 13, 10, 8, 6, 5, 3, 3]')
+        for line in lines), lines
+    rows = table(lines, 4)
+    assert list(rows) == ['baseline (linear)', 'linear + logit adjustment (t=1)',
+                          'de-confound (alpha=0)', 'de-confound-TDE (alpha=1)']
     for name, (many, medium, few, overall) in rows.items():
         assert many == '-', name  # no class has > 100 training images
         assert all(0 <= float(value) <= 100 for value in (medium, few, overall)), name
@@ -53,10 +70,30 @@ def test_demo_cifar10_on_a_tiny_subset(cifar10_jpg_tiny, tmp_path):
     assert f'alpha sweep (paper Fig. 4): {tmp_path / "alpha_sweep.png"}' in lines
 
 
-def test_demo_cifar10_names_the_fix_for_a_missing_folder(tmp_path):
-    result = subprocess.run(
-        [sys.executable, 'tools/demo.py', '--cifar10', str(tmp_path / 'missing')], cwd=REPO,
-        capture_output=True, text=True, timeout=300)
-    assert result.returncode != 0
-    assert f'--cifar10 {tmp_path / "missing"}: no such folder' in result.stderr
-    assert 'data/cifar10-jpg/train' in result.stderr
+def test_without_cifar10_it_says_so_in_one_line_and_runs_digits(monkeypatch, capsys, tmp_path):
+    demo = load_demo()
+
+    def no_cifar10(**kwargs):  # what mmpretrain's CIFAR10 raises offline without the data
+        raise RuntimeError(f"Cannot find CIFAR10 dataset in {kwargs['data_root']}")
+
+    digits_runs = []
+    monkeypatch.setattr(demo, 'CIFAR10', no_cifar10)
+    monkeypatch.setattr(demo, 'digits', digits_runs.append)
+    demo.main(['--work-dir', str(tmp_path)])
+    assert capsys.readouterr().out.splitlines() == [
+        'CIFAR-10 is not under data/cifar10 and could not be downloaded (RuntimeError), so this '
+        "runs the long-tailed digits demo instead (the pipeline, not the paper's effect); for "
+        'CIFAR-10-LT give --data DIR, a folder of class folders of images']
+    assert digits_runs == [str(tmp_path)]
+
+
+@pytest.mark.parametrize('flags, message', [
+    (['--data', 'no/such/folder'], 'argument --data: no/such/folder is no folder'),
+    (['--digits', '--smoke'], 'argument --smoke: it shrinks the CIFAR-10-LT demo'),
+    (['--digits', '--data', '.'], 'argument --data: not allowed with argument --digits'),
+])
+def test_bad_flags_are_named(flags, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        load_demo().main(flags)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err

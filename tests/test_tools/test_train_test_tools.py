@@ -1,6 +1,7 @@
 """tools/train.py, tools/test.py and tools/dist_train.sh on the demo's digits config, for real.
 
-Each test runs the tool as a user does, in a subprocess, for a few short epochs on the CPU.
+Each test runs the tool as a user does, in a subprocess, for a few short epochs on the CPU; the
+command-line errors are checked by calling the tool's ``main()`` in this process.
 """
 import glob
 import json
@@ -12,28 +13,32 @@ import sys
 
 import pytest
 import torch
+from _checkout import REPO, TESTS, checkout_env
+from _dist import free_port
+from _tools import load_script
 from mmengine import load
 from mmengine.config import Config
 from mmpretrain.registry import DATASETS
 
 import mmcausal  # noqa: F401  (registers LongTailedDataset, SklearnDigits)
 
-from _dist import free_port
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'digits_lt', 'deconfound_resnet8_1xb32-30e_digits-lt-r100.py')
-ENV = dict(os.environ, PYTHONPATH=os.pathsep.join([REPO, os.environ.get('PYTHONPATH', '')]),
-           OMP_NUM_THREADS='1')  # tiny models: one thread per process is fastest
 
 
 def epochs(n: int) -> list:
     return [f'train_cfg.max_epochs={n}', f'param_scheduler.end={n}']
 
 
+def run_tool(*command: str, timeout: int = 300, **env) -> subprocess.CompletedProcess:
+    """Run a tool from the repository root with the checkout's code (and ``tests/``, for
+    ``_rank_directions``) first on PYTHONPATH, one thread per process (tiny models)."""
+    return subprocess.run(command, cwd=REPO, env=checkout_env(TESTS, OMP_NUM_THREADS='1', **env),
+                          capture_output=True, text=True, timeout=timeout)
+
+
 def run(*command: str, timeout: int = 300, **env) -> str:
-    """Run a tool from the repository root; returns its output, fails the test on an error."""
-    result = subprocess.run(command, cwd=REPO, env=dict(ENV, **env), capture_output=True,
-                            text=True, timeout=timeout)
+    """:func:`run_tool`; returns its output, fails the test on an error."""
+    result = run_tool(*command, timeout=timeout, **env)
     output = result.stdout + result.stderr
     assert result.returncode == 0, f'{" ".join(command)} failed:\n{output[-5000:]}'
     return output
@@ -84,7 +89,17 @@ def test_test_tool_changes_alpha_without_retraining(checkpoint, tmp_path):
 
 
 def test_dist_train_on_two_cpu_processes(tmp_path):
-    output = run('bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir', str(tmp_path),
+    """Both ranks end with the same non-zero head direction, the one rank 0 saved."""
+    directions = tmp_path / 'directions'
+    directions.mkdir()
+    config = tmp_path / 'digits_rank_directions.py'
+    config.write_text(
+        f'_base_ = {CONFIG!r}\n'
+        "custom_imports = dict(imports=['mmcausal', '_rank_directions'], "
+        'allow_failed_imports=False)\n'
+        "custom_hooks = [dict(type='HeadDirectionHook'), "
+        f"dict(type='SaveRankDirections', out_dir={str(directions)!r})]\n")
+    output = run('bash', 'tools/dist_train.sh', str(config), '2', '--work-dir', str(tmp_path),
                  '--cfg-options', *epochs(1), 'env_cfg.dist_cfg.backend=gloo',
                  PORT=str(free_port()))
     with open(only(str(tmp_path / '*' / '*.log'))) as f:
@@ -95,14 +110,59 @@ def test_dist_train_on_two_cpu_processes(tmp_path):
     train = Config.fromfile(CONFIG).train_dataloader
     half = math.ceil(len(DATASETS.build(train.dataset)) / 2)
     assert state['meta']['iter'] == math.ceil(half / train.batch_size)
-    assert state['state_dict']['head.classifier.direction.direction'].abs().sum() > 0
+    saved = state['state_dict']['head.classifier.direction.direction']
+    rank0, rank1 = (torch.load(directions / f'rank{rank}.pt') for rank in (0, 1))
+    assert list(rank0) == ['head.classifier.direction.direction']
+    assert torch.equal(rank0['head.classifier.direction.direction'], saved)
+    assert torch.equal(rank1['head.classifier.direction.direction'], saved)
+    assert saved.abs().sum() > 0
 
 
 def test_nccl_on_a_cpu_only_machine_names_the_fix(tmp_path):
     if torch.cuda.is_available():
         pytest.skip('this machine has CUDA, nccl is fine')
-    result = subprocess.run(
-        ['bash', 'tools/dist_train.sh', CONFIG, '1', '--work-dir', str(tmp_path)], cwd=REPO,
-        env=dict(ENV, PORT=str(free_port())), capture_output=True, text=True, timeout=300)
+    result = run_tool('bash', 'tools/dist_train.sh', CONFIG, '1', '--work-dir', str(tmp_path),
+                      PORT=str(free_port()))
     assert result.returncode != 0
     assert 'env_cfg.dist_cfg.backend=gloo' in result.stdout + result.stderr
+
+
+# ----------------------------------------------------------------- command-line errors
+def run_main(tool: str, monkeypatch, *argv: str) -> None:
+    """``main()`` of ``tools/{tool}.py`` in this process, with ``argv`` as its arguments."""
+    monkeypatch.setattr(sys, 'argv', [f'tools/{tool}.py', *argv])
+    load_script(f'tools/{tool}.py').main()
+
+
+def test_test_out_must_be_a_pickle(checkpoint, tmp_path, monkeypatch):
+    out = str(tmp_path / 'predictions.json')
+    with pytest.raises(ValueError, match=rf'--out {out}: the predictions are dumped as a '
+                       'pickle; give a file name ending in .pkl'):
+        run_main('test', monkeypatch, CONFIG, checkpoint, '--work-dir', str(tmp_path),
+                 '--out', out)
+    assert os.listdir(tmp_path) == []  # refused before the Runner was built
+
+
+def test_test_names_a_missing_checkpoint(tmp_path, monkeypatch):
+    missing = str(tmp_path / 'missing.pth')
+    with pytest.raises(FileNotFoundError, match=rf'checkpoint {missing}: no such file; give a '
+                       r'.pth that tools/train.py saved \(e.g. WORK_DIR/epoch_N.pth\) or a URL'):
+        run_main('test', monkeypatch, CONFIG, missing, '--work-dir', str(tmp_path))
+    assert os.listdir(tmp_path) == []
+
+
+def test_auto_scale_lr_needs_the_base_batch_size(tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match=r'--auto-scale-lr needs auto_scale_lr=dict\('
+                       r'base_batch_size=...\) in the config'):
+        run_main('train', monkeypatch, CONFIG, '--work-dir', str(tmp_path), '--auto-scale-lr')
+    assert os.listdir(tmp_path) == []
+
+
+def test_auto_scale_lr_scales_by_the_batch_size(tmp_path):
+    """Batch 32 for a base batch size of 64: the configured lr 0.1 becomes 0.05."""
+    config = tmp_path / 'digits_base_batch_64.py'
+    config.write_text(f'_base_ = {CONFIG!r}\nauto_scale_lr = dict(base_batch_size=64)\n')
+    run(sys.executable, 'tools/train.py', str(config), '--work-dir', str(tmp_path / 'work'),
+        '--auto-scale-lr', '--cfg-options', *epochs(1))
+    state = torch.load(str(tmp_path / 'work' / 'epoch_1.pth'), map_location='cpu')
+    assert state['optimizer']['param_groups'][0]['initial_lr'] == pytest.approx(0.05)

@@ -3,11 +3,10 @@ from typing import List, Optional, Tuple, Union
 
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
-from torch import Tensor, nn
-
 from mmpretrain.models.backbones.base_backbone import BaseBackbone
 from mmpretrain.models.backbones.resnet import BasicBlock
 from mmpretrain.registry import MODELS
+from torch import Tensor, nn
 
 STAGE_CHANNELS = (16, 32, 64)
 
@@ -40,15 +39,18 @@ class CifarResNet(BaseBackbone):
 
     Args:
         depth (int): 6n + 2, e.g. 20, 32, 44, 56, 110. Defaults to 32.
+        in_channels (int): Channels of the input images: 3 (RGB), 1 (grayscale, e.g.
+            Fashion-MNIST). Defaults to 3.
         norm_cfg (dict): Norm layer config. Defaults to ``dict(type='BN', requires_grad=True)``.
         init_cfg (dict | list[dict], optional): Defaults to Kaiming conv and unit BN weights,
             like mmpretrain's ResNet.
 
-    Shapes: (N, 3, H, W) -> a tuple of one (N, 64, ceil(H / 4), ceil(W / 4)) map.
+    Shapes: (N, in_channels, H, W) -> a tuple of one (N, 64, ceil(H / 4), ceil(W / 4)) map.
     """
 
     def __init__(self,
                  depth: int = 32,
+                 in_channels: int = 3,
                  norm_cfg: dict = dict(type='BN', requires_grad=True),
                  init_cfg: Optional[Union[dict, List[dict]]] = [
                      dict(type='Kaiming', layer=['Conv2d']),
@@ -58,8 +60,11 @@ class CifarResNet(BaseBackbone):
         if depth < 8 or (depth - 2) % 6:
             raise ValueError(f'CifarResNet depth must be 6n + 2 with n >= 1 (20, 32, 44, 56, '
                              f'110, ...), got {depth}.')
+        if in_channels < 1:
+            raise ValueError(f'CifarResNet in_channels must be >= 1 (3 for RGB, 1 for '
+                             f'grayscale images), got {in_channels}.')
         blocks_per_stage = (depth - 2) // 6
-        self.stem = ConvModule(3, STAGE_CHANNELS[0], 3, padding=1, bias=False,
+        self.stem = ConvModule(in_channels, STAGE_CHANNELS[0], 3, padding=1, bias=False,
                                norm_cfg=norm_cfg)
         stages = []
         in_channels = STAGE_CHANNELS[0]

@@ -21,6 +21,8 @@ class TDEClsHead(ClsHead):
     - evaluation: the TDE logits ``z - alpha * c`` (Eq. 8) when ``alpha > 0``, else z.
 
     ``loss`` and ``predict`` are ClsHead's, so ``pred_score`` is the softmax of those logits.
+    The classifier runs in fp32 outside any autocast region, so the logits and the loss are fp32
+    under mixed-precision training.
 
     Args:
         num_classes (int): Number of categories, > 0.
@@ -65,4 +67,7 @@ class TDEClsHead(ClsHead):
                              "dict(type='GlobalAveragePooling') and set in_channels to their size")
         if self.training:
             self.classifier.direction.record(pre_logits)
-        return self.classifier(pre_logits)
+        # The normalized classifier, and so the loss, stay fp32 under mixed precision
+        # (CPUAmpOptimWrapper, AmpOptimWrapper): bf16 would round the per-group norms.
+        with torch.autocast(pre_logits.device.type, enabled=False):
+            return self.classifier(pre_logits.float())

@@ -1,0 +1,5 @@
+# Tests the checkpoint of the de-confound config of this folder by TDE with the paper's CIFAR-10
+# alpha (alpha plays no part in training).
+_base_ = './deconfound_resnet32_1xb256-200e_cifar10-jpg-lt-r100.py'
+
+model = dict(head=dict(alpha=1.0))
