@@ -151,8 +151,8 @@ def test_written_logit_adjusted_checkpoint(checkpoints, tmp_path):
     before = torch.load(checkpoints['linear'], map_location='cpu', weights_only=True)
     after = torch.load(path, map_location='cpu', weights_only=True)
     key = 'head.classifier.bias'
-    expected = [b - 1.5 * math.log(n / sum(TRAIN_COUNTS)) for b, n in zip(before['state_dict'][key].tolist(),
-                                                             TRAIN_COUNTS)]
+    expected = [b - 1.5 * math.log(n / sum(TRAIN_COUNTS))
+                for b, n in zip(before['state_dict'][key].tolist(), TRAIN_COUNTS)]
     assert after['state_dict'][key].tolist() == pytest.approx(expected, rel=1e-6)
     assert {k for k in after['state_dict'] if k != key} == \
         {k for k in before['state_dict'] if k != key}

@@ -83,8 +83,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help=SELECT_HELP)
     parser.add_argument('--out', help='output directory (default: work_dirs/CONFIG_NAME)')
     parser.add_argument('--cfg-options', nargs='+', action=CfgOptions,
-                        help='override settings of both configs, e.g. val_dataloader.batch_size=64; '
-                        'the printed tools/test.py command repeats them')
+                        help='override settings of both configs, e.g. '
+                        'val_dataloader.batch_size=64; the printed tools/test.py command repeats '
+                        'them')
     args = parser.parse_args(argv)
     for flag, grid in (('--alphas', args.alphas), ('--ts', args.ts)):
         if grid[0] != 0:
