@@ -144,17 +144,17 @@ def test_feature_stats_match_a_direct_computation(checkpoint, tmp_path):
             x[labels == c].norm(dim=1).mean().item(), rel=1e-5)
         assert classes[c]['weight_norm'] == pytest.approx(weight[c].norm().item(), rel=1e-6)
 
-    # cos(x_k, d_k) of the 250 few-shot samples (classes 5-9) in channel group k=1 (32..63)
-    few = labels >= 5
+    # cos(x_k, d_k) of the 300 few-shot samples (classes 4-9) in channel group k=1 (32..63)
+    few = labels >= 4
     x_k, d_k = x[few, 32:], direction[32:]
     cos = x_k @ d_k / (x_k.norm(dim=1) * d_k.norm())
     histogram = next(h for h in summary['cos_to_head_direction']
                      if h['channel_group'] == 1 and h['group'] == 'few')
-    assert histogram['samples'] == 250 and sum(histogram['counts']) == 250
+    assert histogram['samples'] == 300 and sum(histogram['counts']) == 300
     assert histogram['mean'] == pytest.approx(cos.mean().item(), rel=1e-5)
     edges = np.asarray(summary['cos_bin_edges'])
     centers = (edges[:-1] + edges[1:]) / 2
-    assert np.dot(histogram['counts'], centers) / 250 == pytest.approx(
+    assert np.dot(histogram['counts'], centers) / 300 == pytest.approx(
         cos.mean().item(), abs=(edges[1] - edges[0]) / 2)
 
 
