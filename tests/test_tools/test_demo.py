@@ -1,6 +1,6 @@
 """tools/demo.py: the digits demo end to end, the CIFAR-10-LT demo on 80 real images per class
 (``--smoke``), the fallback to digits where CIFAR-10 can be neither found nor downloaded, and
-its flag errors."""
+its flag errors; the options that read mmpretrain's CIFAR10, in the merged config."""
 import importlib.util
 import os.path as osp
 import subprocess
@@ -9,6 +9,7 @@ from typing import Dict, List
 
 import pytest
 from _checkout import REPO, checkout_env
+from mmengine.config import Config
 
 TABLE_HEADER = ['model', 'many', 'medium', 'few', 'overall']
 
@@ -85,6 +86,30 @@ def test_without_cifar10_it_says_so_in_one_line_and_runs_digits(monkeypatch, cap
         "runs the long-tailed digits demo instead (the pipeline, not the paper's effect); for "
         'CIFAR-10-LT give --data DIR, a folder of class folders of images']
     assert digits_runs == [str(tmp_path)]
+
+
+def test_cifar10_of_mmpretrain_in_the_configs(monkeypatch):
+    """Without --data the configs' long-tailed subsets read mmpretrain's CIFAR10 arrays (RGB,
+    no image files), with the demo's budget; checked in the merged config (no download)."""
+    demo = load_demo()
+    monkeypatch.setattr(demo, 'CIFAR10', lambda **kwargs: None)  # found
+    cfg = Config.fromfile(osp.join(demo.CONFIGS, 'cifar10_jpg_lt',
+                                   f'deconfound_{demo.CIFAR10_CONFIG}'))
+    cfg.merge_from_dict(demo.cifar10_options(None, smoke=False))
+    assert (cfg.model.backbone.depth, cfg.train_cfg.max_epochs) == (8, 6)
+    assert cfg.param_scheduler[0].total_steps == 6 and cfg.data_preprocessor.to_rgb is False
+    for loader, subset, first in (('train_dataloader', 'train', 'RandomCrop'),
+                                  ('val_dataloader', 'val', 'PackInputs'),
+                                  ('test_dataloader', 'test', 'PackInputs')):
+        long_tailed = cfg[loader].dataset
+        assert long_tailed.type == 'LongTailedDataset'
+        assert long_tailed.get('subset', 'train') == subset
+        assert (long_tailed.imbalance_ratio, long_tailed.held_out_per_class,
+                long_tailed.val_per_class) == (100, 500, 250)
+        source = long_tailed.dataset
+        assert (source.type, source.data_root, source.split) == ('CIFAR10', 'data/cifar10',
+                                                                 'train')
+        assert source.pipeline[0].type == first and source.pipeline[-1].type == 'PackInputs'
 
 
 @pytest.mark.parametrize('flags, message', [
