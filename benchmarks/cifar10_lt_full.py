@@ -7,7 +7,7 @@ It trains ``linear_`` and ``deconfound_resnet32_1xb256-200e_cifar10-jpg-lt-r100.
 ``configs/cifar10_jpg_lt/`` with the authors' schedule unchanged (SGD lr 0.2, batch 256, warm-up,
 lr x 0.01 at epochs 120 and 160, 200 epochs), seed 0, on ``--data``, a folder of the CIFAR-10
 training images in class folders (val and test are held out of it: the official test split is
-not needed). Then it scores every row of :mod:`mmcausal.apis.long_tail_protocol` (alpha and
+not needed). Then it scores every row of :mod:`mmcausal.apis.protocol_scoring` (alpha and
 logit adjustment's t chosen on val, reported on test) and the alpha sweep of Fig. 4.
 
 Resumable: the same command continues each model from its last checkpoint (one every 10

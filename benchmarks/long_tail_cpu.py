@@ -6,7 +6,7 @@
 (``bash benchmarks/cifar10_lt_cpu.sh`` and ``bash benchmarks/fashion_mnist_lt_cpu.sh`` run it.)
 ``DATASET`` is one of :data:`BENCHMARKS`: for every seed it trains the linear and the de-confound
 config of the dataset (8 epochs of one-cycle) and scores the rows of
-:mod:`mmcausal.apis.long_tail_protocol` (linear, linear + logit adjustment, de-confound,
+:mod:`mmcausal.apis.protocol_scoring` (linear, linear + logit adjustment, de-confound,
 de-confound-TDE at the paper's alpha = 1 and with alpha chosen on val) on the test split; alpha
 and t are chosen on the val split, held out of the training images. It checks the in-memory TDE
 row of the first seed against ``Runner.test()`` of the de-confound-TDE config, then writes to
@@ -37,34 +37,30 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from long_tail_report import data_line, mean_std, results_table  # noqa: E402
 
 from mmcausal.apis import (PRECISIONS, class_accuracy_table, data_root_options,  # noqa: E402
-                           precision_options, score_seed, summarize, tiny_data_options, train)
+                           one_epoch_options, precision_options, score_seed, summarize,
+                           tiny_run_options, train)
 from mmcausal.evaluation.alpha_sweep import parse_alphas, plot_sweeps  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 ALPHA = 1.0  # the paper's CIFAR-10-LT alpha, the deconfound-tde configs' alpha
-# Per dataset: the config of a row, the default data root and what the test split is.
+# Per dataset: the config of a row, the default data root, its title, and the cfg_options of
+# --smoke (CIFAR-10: 1 epoch on a tiny subset; Fashion-MNIST: 1 epoch on the configs' data).
 BENCHMARKS = {
     'cifar10': dict(
         config='configs/cifar10_jpg_lt/{row}_resnet32_1xb128-onecycle-8e_cifar10-jpg-lt-r100.py',
         data='data/cifar10-jpg/train', title='CIFAR-10-LT r100',
-        data_help='a folder of the CIFAR-10 training images, one folder per class'),
+        data_help='a folder of the CIFAR-10 training images, one folder per class',
+        smoke=tiny_run_options),
     'fashion-mnist': dict(
         config='configs/fashion_mnist_lt/{row}_resnet32_1xb128-onecycle-8e_fashion-mnist-lt-r100'
         '.py', data='data/fashion-mnist', title='Fashion-MNIST-LT r100',
         data_help="mmpretrain FashionMNIST's data root (the four extracted idx files; "
-        'downloaded there when the machine is online)'),
+        'downloaded there when the machine is online)', smoke=one_epoch_options),
 }
 
 
 def config(dataset: str, row: str) -> str:
     return osp.join(ROOT, BENCHMARKS[dataset]['config'].format(row=row))
-
-
-def smoke_options(dataset: str) -> dict:
-    """1 epoch of one-cycle; on CIFAR-10 on the subset of :func:`tiny_data_options`."""
-    options = {'train_cfg.max_epochs': 1, 'train_cfg.val_interval': 1,
-               'param_scheduler.0.total_steps': 1}
-    return dict(tiny_data_options(), **options) if dataset == 'cifar10' else options
 
 
 def unwrap(dataset: dict, until: str = '') -> dict:
@@ -137,7 +133,7 @@ def main() -> None:
     os.makedirs(results_dir, exist_ok=True)
     options = dict(data_root_options(config(args.dataset, 'deconfound'), data),
                    **precision_options(args.precision),
-                   **(smoke_options(args.dataset) if args.smoke else {}))
+                   **(info['smoke']() if args.smoke else {}))
     results, throughput = [], {'linear': [], 'deconfound': []}
     for seed in args.seeds:
         checkpoints = {}

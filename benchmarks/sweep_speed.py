@@ -10,10 +10,10 @@ times over):
   (``load_for_analysis``), forward the split once to the head's features (``head_features``),
   compute the two TDE terms ``z, c`` (``logit_terms``) and score every alpha in memory with the
   split's LongTailAccuracy (``sweep_alphas``);
-- test runs: for every alpha, ``tools/test.py``'s own ``merge_args`` with
-  ``--cfg-options model.head.alpha=ALPHA``, then ``Runner.from_cfg(cfg).test()`` (model build,
-  checkpoint load, dataloader, forward, metric), with ``log_level=WARNING`` to keep the console
-  readable.
+- test runs: for every alpha, the config as ``tools/test.py CONFIG CKPT --cfg-options
+  model.head.alpha=ALPHA`` builds it (``load_from``, ``work_dir``, the options merged last),
+  then ``Runner.from_cfg(cfg).test()`` (model build, checkpoint load, dataloader, forward,
+  metric), with ``log_level=WARNING`` to keep the console readable.
 
 After an untimed warm-up of both paths, the sweep is timed three times, before, between and after
 the two halves of the 50 test runs; printed: the median sweep time, the total time of the 50
@@ -30,7 +30,6 @@ checkpoint with a ``TDEClsHead`` and a LongTailAccuracy split can be timed inste
 """
 import argparse
 import glob
-import importlib.util
 import os.path as osp
 import statistics
 import tempfile
@@ -42,20 +41,12 @@ from mmengine.runner import Runner
 
 import mmcausal  # noqa: F401  (registers the head, the datasets and the metric)
 from mmcausal.apis import sweep_checkpoint
+from mmcausal.evaluation import COLUMNS
 from mmcausal.evaluation.alpha_sweep import parse_alphas
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # The demo's de-confound row (the only deconfound_* config of configs/digits_lt/).
 DIGITS_CONFIG, = glob.glob(osp.join(ROOT, 'configs', 'digits_lt', 'deconfound_*.py'))
-GROUPS = ('overall', 'many', 'medium', 'few')
-
-
-def load_tools_test():
-    """``tools/test.py`` as a module (tools/ is not a package)."""
-    spec = importlib.util.spec_from_file_location('tools_test', osp.join(ROOT, 'tools', 'test.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def train_digits(work_dir: str, epochs: int) -> str:
@@ -71,14 +62,11 @@ def train_digits(work_dir: str, epochs: int) -> str:
 
 def test_runs(config: str, checkpoint: str, split: str, alphas: list, work_dir: str) -> list:
     """One tools/test.py-style run per alpha; the LongTailAccuracy of each."""
-    tools_test = load_tools_test()
     results = []
     for alpha in alphas:
-        args = argparse.Namespace(config=config, checkpoint=checkpoint, work_dir=work_dir,
-                                  cfg_options={'model.head.alpha': alpha,
-                                               'log_level': 'WARNING'},
-                                  launcher='none')
-        cfg = tools_test.merge_args(Config.fromfile(config), args)
+        cfg = Config.fromfile(config)
+        cfg.work_dir, cfg.load_from = work_dir, checkpoint
+        cfg.merge_from_dict({'model.head.alpha': alpha, 'log_level': 'WARNING'})
         if split == 'val':  # score the split the sweep scores
             cfg.test_dataloader, cfg.test_evaluator = cfg.val_dataloader, cfg.val_evaluator
         metrics = Runner.from_cfg(cfg).test()
@@ -123,7 +111,8 @@ def main() -> None:
         sweep_seconds = statistics.median(sweep_seconds)
 
     difference = max(abs(s.get(group, float('inf')) - t.get(group, float('-inf')))
-                     for s, t in zip(swept, tested) for group in GROUPS if group in s or group in t)
+                     for s, t in zip(swept, tested)
+                     for group in COLUMNS if group in s or group in t)
     print(f'\n{osp.relpath(config, ROOT)}, {args.split} split, {len(alphas)} alphas '
           f'({alphas[0]:g} to {alphas[-1]:g}), torch {torch.get_num_threads()} threads')
     print(f'  sweep (1 forward pass + in-memory scoring): {sweep_seconds:8.2f} s (median of 3)')

@@ -14,6 +14,7 @@ from mmengine.config import Config, DictAction
 from mmengine.evaluator import DumpResults
 from mmengine.runner import Runner
 
+from mmcausal.apis import runner_work_dir
 from mmcausal.utils import setup_cpu_distributed  # importing mmcausal registers its modules
 
 
@@ -22,7 +23,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='directory of the log and the metrics file '
-                        '(default: ./work_dirs/CONFIG_NAME)')
+                        "(default: the config's work_dir, else work_dirs/CONFIG_NAME)")
     parser.add_argument('--out', help='also dump the per-image predictions (pred_score, '
                         'pred_label, gt_label) to this .pkl file')
     parser.add_argument(
@@ -37,10 +38,7 @@ def parse_args() -> argparse.Namespace:
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     """Apply the command-line arguments to ``cfg``; ``--cfg-options`` last."""
     cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg.work_dir = runner_work_dir(cfg, args.config, args.work_dir)
     cfg.load_from = args.checkpoint
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)

@@ -6,11 +6,11 @@
 Multi-process: ``tools/dist_train.sh CONFIG GPUS`` (torchrun) or ``tools/slurm_train.sh``.
 """
 import argparse
-import os.path as osp
 
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
+from mmcausal.apis import runner_work_dir
 from mmcausal.utils import setup_cpu_distributed  # importing mmcausal registers its modules
 
 
@@ -18,7 +18,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a model')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='directory of logs and checkpoints '
-                        '(default: ./work_dirs/CONFIG_NAME)')
+                        "(default: the config's work_dir, else work_dirs/CONFIG_NAME)")
     parser.add_argument(
         '--resume', nargs='?', const='auto',
         help='resume from this checkpoint, or, without a path, from the latest checkpoint '
@@ -41,10 +41,7 @@ def parse_args() -> argparse.Namespace:
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     """Apply the command-line arguments to ``cfg``; ``--cfg-options`` last."""
     cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg.work_dir = runner_work_dir(cfg, args.config, args.work_dir)
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')

@@ -7,7 +7,7 @@ inputs x = ``head.pre_logits(model.extract_feat(inputs))``; :func:`split_terms` 
 the two terms ``z, c`` of a post-hoc correction ``z - v c`` (TDE, paper Eq. 8, for a de-confound
 model; logit adjustment for a linear one), and :func:`sweep_checkpoint` scores a grid of alphas
 with :func:`~mmcausal.evaluation.alpha_sweep.sweep_alphas`. ``tools/analysis/sweep_alpha.py``,
-``choose_correction.py`` and ``feature_stats.py``, :mod:`mmcausal.apis.long_tail_protocol` and
+``choose_correction.py`` and ``feature_stats.py``, :mod:`mmcausal.apis.protocol_scoring` and
 ``benchmarks/sweep_speed.py`` are built on these. Errors name the arguments (``split='val'``);
 the tools validate their own flags.
 """

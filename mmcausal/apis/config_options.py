@@ -1,4 +1,6 @@
-"""``--cfg-options`` for configs: where the data comes from, the training precision."""
+"""``cfg_options`` for configs (merged by ``Config.merge_from_dict``, as ``--cfg-options``):
+where the data comes from, a tiny run that checks a pipeline in minutes, the training precision.
+"""
 import torch
 from mmengine.config import Config
 
@@ -17,6 +19,37 @@ def data_root_options(config: str, data_root: str) -> dict:
             key, dataset = f'{key}.dataset', dataset['dataset']
         options[f'{key}.data_root'] = data_root
     return options
+
+
+def long_tailed_options(**dataset_args) -> dict:
+    """``cfg_options`` that set the same ``LongTailedDataset`` arguments (e.g.
+    ``imbalance_ratio``, ``max_per_class``, ``held_out_per_class``, ``val_per_class``) in the
+    train, val and test dataloaders of a config of ``configs/cifar10_jpg_lt/`` (``DecodedImages``
+    of a ``LongTailedDataset`` of a ``CustomDataset``); its image folder is set by
+    :func:`data_root_options`."""
+    return {f'{loader}.dataset.dataset.{key}': value
+            for loader in LOADERS for key, value in dataset_args.items()}
+
+
+def tiny_data_options() -> dict:
+    """``cfg_options`` of a config of ``configs/cifar10_jpg_lt/`` for a check end to end in
+    minutes, not a result: a long-tailed subset of ratio 10 with 30 head images, 25 + 25
+    held-out images per class for val and test (80 images per class are enough)."""
+    return long_tailed_options(imbalance_ratio=10, max_per_class=30, held_out_per_class=50,
+                               val_per_class=25)
+
+
+def one_epoch_options() -> dict:
+    """``cfg_options`` that shorten a config with the one-cycle schedule of the short-budget
+    configs (``param_scheduler`` 0 an ``OneCycleLR`` over ``total_steps`` epochs) to 1 epoch,
+    validated at its end: a check that the pipeline runs, on the config's data."""
+    return {'train_cfg.max_epochs': 1, 'train_cfg.val_interval': 1,
+            'param_scheduler.0.total_steps': 1}
+
+
+def tiny_run_options() -> dict:
+    """:func:`tiny_data_options` and :func:`one_epoch_options`: 1 epoch on the tiny subset."""
+    return dict(tiny_data_options(), **one_epoch_options())
 
 
 PRECISIONS = ('fp32', 'bf16')

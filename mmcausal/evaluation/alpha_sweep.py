@@ -19,7 +19,7 @@ from torch import Tensor
 from .long_tail_accuracy import GROUPS, LongTailAccuracy
 
 SELECT_CRITERIA = ('overall', 'few', 'balanced')
-#: The criterion of the benchmarks (:mod:`mmcausal.apis.long_tail_protocol`) and the tools.
+#: The criterion of the benchmarks (:mod:`mmcausal.apis.protocol_scoring`) and the tools.
 DEFAULT_SELECT = 'overall'
 #: ``--select`` of the tools that choose alpha or t.
 SELECT_HELP = ("accuracy to maximize on the split (default: overall, the benchmarks' choice): "

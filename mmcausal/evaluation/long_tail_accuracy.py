@@ -12,6 +12,8 @@ GROUPS = ('many', 'medium', 'few')
 COLUMNS = ('overall', ) + GROUPS
 # The groups at the default thresholds, in words, for table captions.
 GROUP_RULE = 'many-shot: > 100 training images, medium: 20-100, few: < 20'
+# The colour of each group in the plots of the tools, one per group wherever it is drawn.
+GROUP_COLORS = dict(many='tab:blue', medium='tab:orange', few='tab:green')
 
 
 @METRICS.register_module()
@@ -122,6 +124,14 @@ class LongTailAccuracy(BaseMetric):
                 'few': counts < few_shot_thr}
 
     @staticmethod
+    def class_group_names(train_class_counts: Sequence[int],
+                          thresholds: Tuple[int, int] = (100, 20)) -> List[str]:
+        """The group of each class, ``'many'``, ``'medium'`` or ``'few'``, length C."""
+        masks = LongTailAccuracy.class_groups(train_class_counts, thresholds)
+        return [next(group for group in GROUPS if masks[group][c])
+                for c in range(len(train_class_counts))]
+
+    @staticmethod
     def calculate(pred_labels: Sequence[int],
                   gt_labels: Sequence[int],
                   train_class_counts: Sequence[int],
@@ -165,6 +175,15 @@ def class_accuracy(pred_labels, gt_labels, num_classes: int) -> np.ndarray:
     hits = np.bincount(gt, weights=pred == gt, minlength=num_classes)
     with np.errstate(invalid='ignore'):
         return 100.0 * hits / samples
+
+
+def group_rules(thresholds: Tuple[int, int] = (100, 20)) -> Dict[str, str]:
+    """Each group's training images per class in words, e.g. ``{'many': '> 100', 'medium':
+    '20..100', 'few': '< 20'}`` for ``thresholds`` ``(many_shot_thr, few_shot_thr)``."""
+    _check_thresholds(*thresholds)
+    many_shot_thr, few_shot_thr = thresholds
+    return {'many': f'> {many_shot_thr}', 'medium': f'{few_shot_thr}..{many_shot_thr}',
+            'few': f'< {few_shot_thr}'}
 
 
 def _check_thresholds(many_shot_thr: int, few_shot_thr: int) -> None:

@@ -4,7 +4,8 @@ import pytest
 from _checkout import REPO
 from mmengine.config import Config
 
-from mmcausal.apis import data_root_options, precision_options
+from mmcausal.apis import (data_root_options, long_tailed_options, one_epoch_options,
+                           precision_options, tiny_run_options)
 
 
 @pytest.mark.parametrize('config, keys', [
@@ -29,6 +30,30 @@ def test_data_root_options_reach_the_source_of_every_loader(config, keys):
         for part in key.split('.'):
             node = node[part]
         assert node == '/my/images'
+
+
+def test_long_tailed_options_reach_all_three_loaders():
+    options = long_tailed_options(imbalance_ratio=10, val_per_class=5)
+    assert options == {f'{loader}.dataset.dataset.{key}': value
+                       for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+                       for key, value in (('imbalance_ratio', 10), ('val_per_class', 5))}
+
+
+def test_tiny_run_of_a_short_budget_config():
+    """1 epoch of one-cycle on the tiny subset, from a folder: what the smoke runs merge."""
+    path = osp.join(REPO, 'configs', 'cifar10_jpg_lt',
+                    'deconfound_resnet32_1xb128-onecycle-8e_cifar10-jpg-lt-r100.py')
+    assert tiny_run_options().items() >= one_epoch_options().items()
+    cfg = Config.fromfile(path)
+    cfg.merge_from_dict(dict(data_root_options(path, '/my/images'), **tiny_run_options()))
+    assert cfg.train_cfg.max_epochs == cfg.train_cfg.val_interval == 1
+    assert cfg.param_scheduler[0].type == 'OneCycleLR' and cfg.param_scheduler[0].total_steps == 1
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        long_tailed = cfg[loader].dataset.dataset  # DecodedImages -> LongTailedDataset
+        assert (long_tailed.type, long_tailed.imbalance_ratio, long_tailed.max_per_class,
+                long_tailed.held_out_per_class, long_tailed.val_per_class) == \
+            ('LongTailedDataset', 10, 30, 50, 25)
+        assert long_tailed.dataset.data_root == '/my/images'
 
 
 def test_precision_options(monkeypatch):

@@ -12,7 +12,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmpretrain.apis import get_model
 
-from mmcausal.apis import long_tailed_options, tiny_run_options
+from mmcausal.apis import data_root_options, tiny_run_options
 
 TOOL = osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py')
 
@@ -77,7 +77,7 @@ def test_a_cifar_config_exports_without_shape(cifar10_jpg_tiny, tmp_path):
     cfg = Config.fromfile(config)
     init_default_scope('mmpretrain')
     model = get_model(cfg, device='cpu').eval()
-    options = dict(long_tailed_options(data_root=cifar10_jpg_tiny), **tiny_run_options())
+    options = dict(data_root_options(config, cifar10_jpg_tiny), **tiny_run_options())
     images, _ = held_out_images(model, config, options)
     assert images.shape == (250, 3, 32, 32)
     with torch.no_grad():

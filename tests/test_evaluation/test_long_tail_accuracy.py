@@ -7,7 +7,7 @@ from _dist import free_port
 from mmengine.evaluator import Evaluator
 from mmpretrain.structures import DataSample
 
-from mmcausal.evaluation import LongTailAccuracy
+from mmcausal.evaluation import GROUP_COLORS, GROUPS, LongTailAccuracy, group_rules
 
 # Classes 0..3 trained on 500 (many), exactly 100 (medium), exactly 20 (medium), 5 (few) images.
 COUNTS = [500, 100, 20, 5]
@@ -48,6 +48,17 @@ def test_thresholds_move_the_boundaries():
     assert 'medium' not in result
     assert result == pytest.approx({'overall': 60.0, 'many': (75.0 + 50.0) / 2,
                                     'few': (100 / 3 + 100.0) / 2})
+
+
+def test_class_group_names_and_rules_at_both_thresholds():
+    """The boundaries are inclusive for medium: exactly 100 and exactly 20 images are medium."""
+    assert LongTailAccuracy.class_group_names(COUNTS) == ['many', 'medium', 'medium', 'few']
+    assert LongTailAccuracy.class_group_names(COUNTS, (99, 21)) == ['many', 'many', 'few', 'few']
+    assert group_rules() == {'many': '> 100', 'medium': '20..100', 'few': '< 20'}
+    assert list(group_rules((4, 2)).values()) == ['> 4', '2..4', '< 2']
+    with pytest.raises(ValueError, match='few_shot_thr <= many'):
+        group_rules((10, 20))
+    assert tuple(GROUP_COLORS) == GROUPS and len(set(GROUP_COLORS.values())) == len(GROUPS)
 
 
 def test_empty_groups_are_absent():

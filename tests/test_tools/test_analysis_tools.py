@@ -159,7 +159,7 @@ def test_feature_stats_match_a_direct_computation(checkpoint, tmp_path):
 
 
 def test_default_criterion_is_the_benchmarks():
-    """Overall top-1 on val, as mmcausal.apis.long_tail_protocol chooses alpha and t."""
+    """Overall top-1 on val, as mmcausal.apis.protocol_scoring chooses alpha and t."""
     assert load_tool('sweep_alpha').parse_args([CONFIG, 'unused.pth']).select == 'overall'
 
 

@@ -5,10 +5,10 @@
         [--ts 0:2:0.1] [--select {overall,few,balanced}] [--out DIR]
         [--cfg-options KEY=VALUE ...]
 
-TDE is not a free gain: at the CPU benchmarks' budget it adds about 10 points to the de-confound
-model on CIFAR-10-LT but lowers it on Fashion-MNIST-LT and on the long-tailed digits, where
-post-hoc logit adjustment of a linear model gains instead (README, Results). Run this on your val
-split before you ship a paper's alpha:
+TDE is not a free gain: at the CPU benchmarks' budget it raises the de-confound model's accuracy
+on CIFAR-10-LT but lowers it on Fashion-MNIST-LT and on the long-tailed digits, where post-hoc
+logit adjustment of a linear model gains instead (the tables of README's Results and of
+benchmarks/README.md). Run this on your val split before you ship a paper's alpha:
 
 - ``CONFIG CHECKPOINT``: a de-confound (or cosine, capsule) model trained with
   ``HeadDirectionHook``. The split is forwarded once to the two TDE terms,
@@ -45,7 +45,7 @@ from typing import Optional, Sequence
 import torch
 from mmengine.config import DictAction
 
-from mmcausal.apis import SPLITS, split_terms
+from mmcausal.apis import SPLITS, default_work_dir, split_terms
 from mmcausal.evaluation.alpha_sweep import (DEFAULT_SELECT, SELECT_CRITERIA, SELECT_HELP,
                                              best_alpha_index, choose_correction, format_sweep,
                                              grid_argument, sweep_alphas)
@@ -108,7 +108,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     """Run the choice of the command line ``argv``; returns what ``choose_correction.json``
     holds."""
     args = parse_args(argv)
-    out = args.out or osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
+    out = args.out or default_work_dir(args.config)
     terms = split_terms(args.config, args.checkpoint, args.split, args.cfg_options)
     sweeps = dict(tde=sweep_alphas(terms.z, terms.c, terms.gt, args.alphas, terms.metric))
     print(f'\nTDE of the de-confound model: LongTailAccuracy (%) on the {args.split} split of '

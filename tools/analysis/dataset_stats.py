@@ -37,11 +37,11 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import DATASETS, init_default_scope
 from mmpretrain.registry import METRICS
 
+from mmcausal.apis import default_work_dir
 from mmcausal.datasets import class_counts, train_set_counts
-from mmcausal.evaluation.long_tail_accuracy import GROUPS, LongTailAccuracy
+from mmcausal.evaluation import GROUP_COLORS, GROUPS, LongTailAccuracy, group_rules
 
 SPLITS = ('train', 'val', 'test')
-COLORS = dict(many='tab:blue', medium='tab:orange', few='tab:green')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -97,10 +97,8 @@ def class_rows(counts: List[int], classes: List[str], train_counts: Optional[Lis
                thresholds: Tuple[int, int]) -> List[dict]:
     """Per class, head to tail (most training images first, ties in class order): ``class``,
     ``name``, ``images``, ``train_images`` and ``group`` (None without training counts)."""
-    groups = [None] * len(counts)
-    if train_counts is not None:
-        masks = LongTailAccuracy.class_groups(train_counts, thresholds)
-        groups = [next(g for g in GROUPS if masks[g][c]) for c in range(len(counts))]
+    groups = ([None] * len(counts) if train_counts is None
+              else LongTailAccuracy.class_group_names(train_counts, thresholds))
     order = np.argsort([-n for n in (train_counts or counts)], kind='stable')
     return [{'class': int(c), 'name': classes[c], 'images': counts[c],
              'train_images': None if train_counts is None else train_counts[c],
@@ -123,7 +121,7 @@ def plot(rows: List[dict], title: str, path: str) -> None:
     figure = Figure(figsize=(max(6, 0.12 * len(rows)), 4), tight_layout=True)
     axes = figure.add_subplot()
     axes.bar(range(len(rows)), [row['images'] for row in rows],
-             color=[COLORS.get(row['group'], 'tab:grey') for row in rows])
+             color=[GROUP_COLORS.get(row['group'], 'tab:grey') for row in rows])
     axes.set_yscale('log')
     axes.set_ylim(bottom=0.5)  # a class of one image shows
     axes.set(xlabel='class, head to tail', ylabel='images', title=title)
@@ -131,7 +129,7 @@ def plot(rows: List[dict], title: str, path: str) -> None:
         axes.set_xticks(range(len(rows)), [row['name'] for row in rows], rotation=90)
     groups = [group for group in GROUPS if any(row['group'] == group for row in rows)]
     if groups:
-        axes.legend(handles=[Patch(color=COLORS[group], label=group) for group in groups])
+        axes.legend(handles=[Patch(color=GROUP_COLORS[group], label=group) for group in groups])
     figure.savefig(path, dpi=100)
 
 
@@ -160,8 +158,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     if groups is None:
         print('groups: unknown, the config has no train_dataloader and no train_class_counts')
     else:
-        for group, rule in zip(GROUPS, (f'> {many_thr}', f'{few_thr}..{many_thr}',
-                                        f'< {few_thr}')):
+        for group, rule in group_rules(metric.thresholds).items():
             print(f'{group:>6s} ({rule} training images): {len(groups[group])} classes '
                   f'{groups[group]}')
 
@@ -169,7 +166,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                    num_classes=len(counts), imbalance_ratio=ratio,
                    thresholds=dict(many_shot_thr=many_thr, few_shot_thr=few_thr), groups=groups,
                    classes=rows)
-    out = args.out or osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
+    out = args.out or default_work_dir(args.config)
     os.makedirs(out, exist_ok=True)
     path = osp.join(out, f'dataset_stats_{args.split}')
     with open(f'{path}.json', 'w') as f:

@@ -40,11 +40,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from mmengine.config import DictAction
 
-from mmcausal.apis import SPLITS, head_features, load_for_analysis
+from mmcausal.apis import SPLITS, default_work_dir, head_features, load_for_analysis
 from mmcausal.causal import split_groups
-from mmcausal.evaluation.long_tail_accuracy import GROUPS, LongTailAccuracy
+from mmcausal.evaluation import GROUP_COLORS, GROUPS, LongTailAccuracy, class_accuracy
 
-COLORS = dict(many='tab:blue', medium='tab:orange', few='tab:green')
 COS_BINS = 200  # over [-1, 1], 0.01 wide
 
 
@@ -67,9 +66,7 @@ def frequency_groups(metric: LongTailAccuracy, num_classes: int) -> Tuple[List[s
     if len(counts) != num_classes:
         raise ValueError(f'train_class_counts has {len(counts)} classes but model.head has '
                          f'num_classes={num_classes}; check that CONFIG matches CHECKPOINT')
-    masks = metric.class_groups(counts, metric.thresholds)
-    groups = [next(group for group, mask in masks.items() if mask[c]) for c in range(num_classes)]
-    return groups, [int(n) for n in counts]
+    return metric.class_group_names(counts, metric.thresholds), [int(n) for n in counts]
 
 
 def per_class_mean(values: torch.Tensor, labels: torch.Tensor,
@@ -94,10 +91,10 @@ def bar_plot(values: np.ndarray, groups: List[str], ylabel: str, title: str, pat
     """One bar per class in the given (head-to-tail) order, coloured by frequency group."""
     figure = Figure(figsize=(7, 3.5), tight_layout=True)
     axes = figure.add_subplot()
-    axes.bar(np.arange(len(values)), values, width=0.8, color=[COLORS[g] for g in groups])
+    axes.bar(np.arange(len(values)), values, width=0.8, color=[GROUP_COLORS[g] for g in groups])
     axes.set(xlabel='class i, ranked by training images (head to tail)', ylabel=ylabel,
              title=title)
-    axes.legend(handles=[Patch(color=COLORS[g], label=g) for g in GROUPS if g in groups])
+    axes.legend(handles=[Patch(color=GROUP_COLORS[g], label=g) for g in GROUPS if g in groups])
     figure.savefig(path, dpi=100)
 
 
@@ -112,7 +109,8 @@ def cos_plot(histograms: List[Dict], bin_edges: np.ndarray, path: str) -> None:
         for h in histograms:
             if h['channel_group'] == k and h['samples']:
                 axes.stairs(np.asarray(h['counts']) / h['samples'], bin_edges,
-                            color=COLORS[h['group']], label=f'{h["group"]} (mean {h["mean"]:.2f})')
+                            color=GROUP_COLORS[h['group']],
+                            label=f'{h["group"]} (mean {h["mean"]:.2f})')
         axes.set(xlabel=f'cos(x_{k}, d_{k})', ylabel='fraction of samples', xlim=xlim,
                  title=f'channel group k={k}')
         axes.legend()
@@ -123,7 +121,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     """Measure the command line ``argv``'s checkpoint; returns what ``feature_stats.json``
     holds."""
     args = parse_args(argv)
-    out = args.out or osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
+    out = args.out or default_work_dir(args.config)
     model, dataloader, metric = load_for_analysis(args.config, args.checkpoint, args.split,
                                                   args.cfg_options, tde=False)
     classifier = model.head.classifier
@@ -134,8 +132,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         weight_norms = classifier.weight.norm(dim=1).cpu().numpy()
         cos = cos_to_head_direction(features, classifier.direction.vector,
                                     classifier.num_heads).cpu().numpy()
-        correct = (classifier(features).argmax(dim=1) == labels).double()
-        accuracies, _ = per_class_mean(100 * correct, labels, len(groups))
+        accuracies = class_accuracy(classifier(features).argmax(dim=1), labels, len(groups))
         direction_logits = (None if classifier.is_linear else
                             classifier.direction_coefficients(classifier.normalized_weight()))
 

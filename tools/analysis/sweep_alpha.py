@@ -53,7 +53,7 @@ from typing import Optional, Sequence
 
 from mmengine.config import DictAction
 
-from mmcausal.apis import SPLITS, sweep_checkpoint
+from mmcausal.apis import SPLITS, default_work_dir, sweep_checkpoint
 from mmcausal.evaluation.alpha_sweep import (DEFAULT_SELECT, SELECT_CRITERIA, SELECT_HELP,
                                              best_alpha_index, format_sweep, grid_argument,
                                              plot_sweeps, selection_score)
@@ -78,7 +78,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     """Run the sweep of the command line ``argv``; returns what ``alpha_sweep.json`` holds."""
     args = parse_args(argv)
-    out = args.out or osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
+    out = args.out or default_work_dir(args.config)
     results, num_samples = sweep_checkpoint(args.config, args.checkpoint, args.split,
                                             args.alphas, args.cfg_options)
     best = best_alpha_index(results, args.select)

@@ -45,7 +45,12 @@ class TrainClassCountsHook(Hook):
         if not metrics:
             return
         if self._counts is None:
-            # the Runner's own attributes: its public train_dataloader would build the train loop
+            # Private attributes, as the public API cannot serve here: runner.train_dataloader is
+            # runner.train_loop.dataloader, and train_loop builds the loop from train_cfg when it
+            # is not built yet, so in a test run it would build a training loop (its DataLoader,
+            # sampler and workers) only to count labels, and fail for a config without
+            # train_cfg. So: the built loop's dataloader when training, else the dataloader's
+            # config (its dataset built for the labels only).
             train_loop = runner._train_loop
             loader = (train_loop.dataloader if isinstance(train_loop, BaseLoop)
                       else runner._train_dataloader)

@@ -1,34 +1,18 @@
-"""The short-budget protocol's pure parts: options, the scoring of every row of the README's
-accuracy tables from hand-made logit terms, per-class accuracy, the tables and the JSON summary.
+"""mmcausal/apis/protocol_scoring.py: the scoring of every row of the README's accuracy tables
+from hand-made logit terms, per-class accuracy, the tables and the JSON summary.
 
 ``score_seed`` is ``score_terms`` of the terms of two checkpoints; training and checkpoints run
-end to end in tests/test_tools/test_demo.py (``--cifar10``).
+end to end in tests/test_tools/test_demo.py (``--data DIR --smoke``) and the benchmarks' smoke
+runs (tests/test_benchmarks/).
 """
 import math
 
 import pytest
 import torch
 
-from mmcausal.apis import (ROWS, SplitTerms, class_accuracy_table, long_tailed_options, summarize,
-                           tiny_run_options)
-from mmcausal.apis.long_tail_protocol import score_terms
+from mmcausal.apis import ROWS, SplitTerms, class_accuracy_table, summarize
+from mmcausal.apis.protocol_scoring import score_terms
 from mmcausal.evaluation import LongTailAccuracy, class_accuracy
-
-
-def test_long_tailed_options_reach_all_three_loaders():
-    options = long_tailed_options(data_root='/images', imbalance_ratio=10)
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        # DecodedImages -> LongTailedDataset -> CustomDataset
-        assert options[f'{loader}.dataset.dataset.imbalance_ratio'] == 10
-        assert options[f'{loader}.dataset.dataset.dataset.data_root'] == '/images'
-    assert len(options) == 6
-
-
-def test_tiny_run_options():
-    options = tiny_run_options()
-    assert options['train_cfg.max_epochs'] == options['param_scheduler.0.total_steps'] == 1
-    assert options['test_dataloader.dataset.dataset.held_out_per_class'] == 50
-    assert options['val_dataloader.dataset.dataset.val_per_class'] == 25
 
 
 def test_class_accuracy_by_hand():

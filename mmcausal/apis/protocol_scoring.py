@@ -1,8 +1,9 @@
-"""The short-budget long-tailed protocol of the CPU benchmarks and ``tools/demo.py``.
+"""The rows of the long-tailed protocol of the benchmarks and ``tools/demo.py``, scored.
 
-Per seed: train the linear and the de-confound config (same data, schedule and seed), forward
-each checkpoint once over the val and the test split, and score every row of the results table
-from those features, choosing any hyper-parameter on val and reporting on test:
+Per seed the linear and the de-confound config are trained with the same data, schedule and seed
+(:func:`~mmcausal.apis.training.train`); :func:`score_seed` forwards each checkpoint once over the
+val and the test split and scores every row of the results table from those features, choosing
+any hyper-parameter on val and reporting on test:
 
 =====================  ==================================================================
 row                    prediction on test
@@ -18,14 +19,7 @@ deconfound-tde-val     the same, alpha best on val by overall top-1
 On a balanced val split overall top-1 is the mean of the per-class accuracies, so choosing by it
 weighs every class alike.
 """
-import os
-import os.path as osp
-import tarfile
-import time
 from typing import Dict, List, Optional, Sequence, Tuple
-
-from mmengine.config import Config
-from mmengine.runner import Runner
 
 from mmcausal.evaluation import COLUMNS, class_accuracy
 from mmcausal.evaluation.alpha_sweep import best_alpha_index, sweep_alphas
@@ -42,67 +36,6 @@ ROW_PARAMETER = {'linear-la': 't', 'linear-la-val': 't', 'deconfound-tde': 'alph
                  'deconfound-tde-val': 'alpha'}
 
 
-CIFAR10_TRAIN_IMAGES = 50000
-
-
-def extract_cifar10_jpg(archive: str, data: str) -> str:
-    """Extract the 50,000 CIFAR-10 training JPEGs of ``archive`` (``train/<class>/NNNN.jpg``)
-    into ``{data}/train`` unless they are all there; returns that folder of class folders."""
-    folder = osp.join(data, 'train')
-    if osp.isdir(folder) and sum(
-            len(files) for _, _, files in os.walk(folder)) == CIFAR10_TRAIN_IMAGES:
-        return folder
-    print(f'extracting {archive} into {data}', flush=True)
-    os.makedirs(data, exist_ok=True)
-    with tarfile.open(archive) as tar:
-        tar.extractall(data, filter='data')
-    return folder
-
-
-def tiny_data_options() -> dict:
-    """``--cfg-options`` of a config of ``configs/cifar10_jpg_lt/`` for a check end to end in
-    minutes, not a result: a long-tailed subset of ratio 10 with 30 head images, 25 + 25
-    held-out images per class for val and test (80 images per class are enough)."""
-    return long_tailed_options(imbalance_ratio=10, max_per_class=30, held_out_per_class=50,
-                               val_per_class=25)
-
-
-def tiny_run_options() -> dict:
-    """:func:`tiny_data_options` and 1 epoch of one-cycle (the short-budget configs)."""
-    return dict(tiny_data_options(), **{'train_cfg.max_epochs': 1, 'train_cfg.val_interval': 1,
-                                        'param_scheduler.0.total_steps': 1})
-
-
-def long_tailed_options(data_root: Optional[str] = None, **dataset_args) -> dict:
-    """``--cfg-options`` that set the same ``LongTailedDataset`` arguments (e.g.
-    ``imbalance_ratio``, ``max_per_class``, ``held_out_per_class``, ``val_per_class``) and the
-    image folder ``data_root`` (class folders directly under it) in the train, val and test
-    dataloaders of a config of ``configs/cifar10_jpg_lt/`` (``DecodedImages`` of a
-    ``LongTailedDataset`` of a ``CustomDataset``)."""
-    options = {}
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        long_tailed = f'{loader}.dataset.dataset'
-        options.update({f'{long_tailed}.{key}': value for key, value in dataset_args.items()})
-        if data_root is not None:
-            options[f'{long_tailed}.dataset.data_root'] = data_root
-    return options
-
-
-def train(config: str, work_dir: str, seed: int,
-          cfg_options: Optional[dict] = None) -> Tuple[str, float]:
-    """Train ``config`` with ``randomness.seed=seed`` (initialization and data order) into
-    ``work_dir``; returns its last checkpoint and the training throughput in images/s (wall
-    clock of ``Runner.train``, start-up and the final validation included)."""
-    cfg = Config.fromfile(config)
-    cfg.merge_from_dict(dict(work_dir=work_dir, randomness=dict(seed=seed), **(cfg_options or {})))
-    runner = Runner.from_cfg(cfg)
-    start = time.perf_counter()
-    runner.train()
-    seconds = time.perf_counter() - start
-    images = len(runner.train_dataloader.dataset) * runner.max_epochs
-    return osp.join(runner.work_dir, f'epoch_{runner.max_epochs}.pth'), images / seconds
-
-
 def score_seed(linear: Tuple[str, str], deconfound: Tuple[str, str], alpha: float,
                alphas: Sequence[float], ts: Sequence[float],
                cfg_options: Optional[dict] = None) -> dict:
@@ -114,7 +47,7 @@ def score_seed(linear: Tuple[str, str], deconfound: Tuple[str, str], alpha: floa
         deconfound (tuple[str, str]): Config and checkpoint of the de-confound model.
         alpha, alphas, ts: Those of :func:`score_terms`.
         cfg_options (dict, optional): Merged into both configs (e.g. the data of
-            :func:`long_tailed_options`).
+            :func:`~mmcausal.apis.data_root_options`).
     """
     terms = {name: {split: split_terms(config, checkpoint, split, cfg_options, name == 'linear')
                     for split in ('val', 'test')}
