@@ -1,6 +1,6 @@
 """Demo: de-confounded training and TDE inference on a CPU.
 
-    python tools/demo.py [--seed S] [--work-dir DIR]  # CIFAR-10-LT from data/cifar10, ~5 min
+    python tools/demo.py [--seed S] [--work-dir DIR]  # CIFAR-10-LT from data/cifar10, ~7 min
     python tools/demo.py --data DIR [--smoke]         # CIFAR-10-LT from a folder of images
     python tools/demo.py --digits                     # long-tailed digits, seconds, no download
 
