@@ -75,9 +75,10 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     options = data_root_options(args.config, args.data) if args.data else None
     terms = split_terms(args.config, args.checkpoint, args.split, options)
     z, c, gt = terms.z.double(), terms.c.double(), terms.gt
-    counts = np.asarray(terms.metric.class_counts(), dtype=float)
+    train_counts = terms.metric.class_counts()
+    counts = np.asarray(train_counts, dtype=float)
     names = terms.metric.dataset_meta.get('classes') or [str(i) for i in range(len(counts))]
-    prior = log_prior(counts.astype(int).tolist()).to(z)
+    prior = log_prior(train_counts).to(z)
     mean_c = c.mean(0)
     before, after = z.argmax(1), (z - args.alpha * c).argmax(1)
     accuracy = {v: class_accuracy(p, gt, len(counts)) for v, p in ((0.0, before),
