@@ -55,8 +55,8 @@ def test_smoke_run_resumes_and_publishes(cifar10_jpg_tiny, tmp_path):
     work_dir = str(tmp_path / 'work')
     first = run(cifar10_jpg_tiny, work_dir)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    assert 'linear 0/1 epochs, deconfound 0/1 epochs' in first.stdout
-    assert 'linear 1/1 epochs, deconfound 1/1 epochs' in first.stdout
+    assert 'deconfound 0/1 epochs, linear 0/1 epochs' in first.stdout
+    assert 'deconfound 1/1 epochs, linear 1/1 epochs' in first.stdout
     with open(osp.join(work_dir, 'cifar10_lt_full.json')) as f:
         result = json.load(f)
     assert result['epochs'] == 1
