@@ -4,7 +4,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from mmcausal.apis import ROW_TITLES, ROWS
-from mmcausal.evaluation import COLUMNS, GROUP_RULE
+from mmcausal.evaluation import COLUMNS, groups_in_words
 
 # Table 3 of the paper, CIFAR-10-LT ratio 100, 200 epochs, top-1 on the official test split.
 PAPER = {'deconfound': 71.7, 'deconfound-tde': 80.6}
@@ -39,4 +39,4 @@ def results_table(rows: Dict[str, dict], paper: Optional[Dict[str, float]] = Non
         cells = [mean_std(entry[group]) if group in entry else '-' for group in groups]
         lines.append(f'| {ROW_TITLES[row]} | ' + ' | '.join(cells) + f' | {parameter} |'
                      + (f" {paper.get(row, '-')} |" if paper else ''))
-    return lines + ['', f'Top-1 in %; {GROUP_RULE}.']
+    return lines + ['', f'Top-1 in %; groups by training images per class: {groups_in_words()}.']

@@ -10,8 +10,6 @@ from mmpretrain.registry import METRICS
 GROUPS = ('many', 'medium', 'few')
 # The columns of every long-tail table, in order: overall top-1, then the groups.
 COLUMNS = ('overall', ) + GROUPS
-# The groups at the default thresholds, in words, for table captions.
-GROUP_RULE = 'many-shot: > 100 training images, medium: 20-100, few: < 20'
 # The colour of each group in the plots of the tools, one per group wherever it is drawn.
 GROUP_COLORS = dict(many='tab:blue', medium='tab:orange', few='tab:green')
 
@@ -184,6 +182,12 @@ def group_rules(thresholds: Tuple[int, int] = (100, 20)) -> Dict[str, str]:
     many_shot_thr, few_shot_thr = thresholds
     return {'many': f'> {many_shot_thr}', 'medium': f'{few_shot_thr}..{many_shot_thr}',
             'few': f'< {few_shot_thr}'}
+
+
+def groups_in_words(thresholds: Tuple[int, int] = (100, 20)) -> str:
+    """:func:`group_rules` as one caption, e.g. ``'many-shot > 100, medium-shot 20..100,
+    few-shot < 20'``."""
+    return ', '.join(f'{group}-shot {rule}' for group, rule in group_rules(thresholds).items())
 
 
 def _check_thresholds(many_shot_thr: int, few_shot_thr: int) -> None:

@@ -7,7 +7,7 @@ from _dist import free_port
 from mmengine.evaluator import Evaluator
 from mmpretrain.structures import DataSample
 
-from mmcausal.evaluation import GROUP_COLORS, GROUPS, LongTailAccuracy, group_rules
+from mmcausal.evaluation import GROUP_COLORS, GROUPS, LongTailAccuracy, group_rules, groups_in_words
 
 # Classes 0..3 trained on 500 (many), exactly 100 (medium), exactly 20 (medium), 5 (few) images.
 COUNTS = [500, 100, 20, 5]
@@ -56,6 +56,7 @@ def test_class_group_names_and_rules_at_both_thresholds():
     assert LongTailAccuracy.class_group_names(COUNTS, (99, 21)) == ['many', 'many', 'few', 'few']
     assert group_rules() == {'many': '> 100', 'medium': '20..100', 'few': '< 20'}
     assert list(group_rules((4, 2)).values()) == ['> 4', '2..4', '< 2']
+    assert groups_in_words((4, 2)) == 'many-shot > 4, medium-shot 2..4, few-shot < 2'
     with pytest.raises(ValueError, match='few_shot_thr <= many'):
         group_rules((10, 20))
     assert tuple(GROUP_COLORS) == GROUPS and len(set(GROUP_COLORS.values())) == len(GROUPS)

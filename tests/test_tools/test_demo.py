@@ -101,6 +101,8 @@ def test_cifar10_of_mmpretrain_in_the_configs(monkeypatch):
     for loader, subset, first in (('train_dataloader', 'train', 'RandomCrop'),
                                   ('val_dataloader', 'val', 'PackInputs'),
                                   ('test_dataloader', 'test', 'PackInputs')):
+        # loaded in the training process, on either data source
+        assert (cfg[loader].num_workers, cfg[loader].persistent_workers) == (0, False)
         long_tailed = cfg[loader].dataset
         assert long_tailed.type == 'LongTailedDataset'
         assert long_tailed.get('subset', 'train') == subset
