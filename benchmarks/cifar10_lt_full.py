@@ -132,14 +132,14 @@ def progress(work_dir: str, max_epochs: int) -> str:
 
 
 def throughput(work_dir: str, batch: int) -> dict:
-    """Images/s, median seconds and data wait per iteration, and training hours (the logged
-    mean seconds per iteration times the iterations; checkpoints, validation and the epochs
-    an interruption repeats are not counted), from the logs of every run in ``work_dir``."""
+    """Images/s, median seconds and data wait per iteration, and training hours (the
+    iterations times the median seconds per iteration: pauses, other jobs on the cores,
+    checkpoints, validation and the epochs an interruption repeats are not counted), from the
+    logs of every run in ``work_dir``."""
     entries = logged_iterations(work_dir)
     seconds = float(np.median([entry['time'] for entry in entries]))
     data = float(np.median([entry['data_time'] for entry in entries]))
-    iterations = max(entry['iter'] for entry in entries)
-    hours = iterations * float(np.mean([entry['time'] for entry in entries])) / 3600
+    hours = max(entry['iter'] for entry in entries) * seconds / 3600
     return dict(images_per_s=batch / seconds, time=seconds, data_time=data, hours=hours)
 
 
