@@ -104,3 +104,22 @@ def test_grayscale_stem():
 def test_in_channels_must_be_positive():
     with pytest.raises(ValueError, match='in_channels must be >= 1 .* got 0'):
         CifarResNet(depth=8, in_channels=0)
+
+
+def test_two_last_block_branches_are_bbn_resnet32():
+    """BBN's ResNet-32 (the TDE authors' CIFAR backbone): stage 3 keeps 4 blocks and its last
+    block runs as two parallel copies, concatenated: one more 64-channel block than ResNet-32
+    and 128 features, each half one branch's output; the default keeps its parameter names."""
+    plain, bbn = CifarResNet(depth=32), CifarResNet(depth=32, last_block_branches=2)
+    extra_block = 2 * (64 * 64 * 9 + 2 * 64)  # two 3x3 convs and BNs, no shortcut
+    assert sum(p.numel() for p in bbn.parameters()) == 463_504 + extra_block == 537_488
+    assert [len(stage) for stage in bbn.stages] == [5, 5, 4] and len(bbn.branches) == 2
+    assert 'stages.2.4.conv1.weight' in plain.state_dict() and plain.branches is None
+    bbn.eval()
+    x = torch.rand(2, 3, 32, 32)
+    features = bbn(x)[0]
+    assert features.shape == (2, 128, 8, 8)
+    trunk = bbn.stages(bbn.stem(x))
+    torch.testing.assert_close(features[:, 64:], bbn.branches[1](trunk))
+    with pytest.raises(ValueError, match="last_block_branches must be >= 1 .* got 0"):
+        CifarResNet(depth=8, last_block_branches=0)
