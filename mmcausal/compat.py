@@ -32,6 +32,13 @@
    ``pkg_resources``, which setuptools 81 imports with a deprecation warning on every run; and
    mmcv-lite warns on every import that its compiled ops are missing. Those two warnings are
    silenced, since both are deliberate.
+5. Dataset subsets. mmengine 0.10.7's ``BaseDataset.get_subset`` deep-copies the dataset through
+   ``_copy_without_annotation(memo=dict())``: one memo dict, the default, shared by every call in
+   the process. So two subsets of one dataset share the copies of its attributes (the pipeline,
+   the metainfo), and once a dataset is freed, an object that Python later places at its address
+   is "copied" as that dataset's old copy: a subset's pipeline turns into a dataset and the first
+   sample fails with ``'...Dataset' object is not callable`` (seen in a long test run). Each call
+   now gets a fresh memo unless it passes one.
 """
 import importlib.util
 import os
@@ -40,7 +47,7 @@ import pickle
 import re
 import types
 import warnings
-from typing import Any, Dict, FrozenSet
+from typing import Any, Dict, FrozenSet, Optional
 
 import numpy as np
 import torch
@@ -171,6 +178,21 @@ def register_config_package() -> None:
     config_module.is_installed = _installed_with_detection_stack
 
 
+def give_dataset_copies_their_own_memo() -> None:
+    """Make ``BaseDataset._copy_without_annotation`` (``get_subset``'s copy) start from a fresh
+    memo on every call that passes none, instead of mmengine's shared default dict."""
+    from mmengine.dataset import BaseDataset
+    copy_without_annotation = BaseDataset._copy_without_annotation
+    if getattr(copy_without_annotation, 'fresh_memo', False):
+        return
+
+    def copy_with_fresh_memo(self: BaseDataset, memo: Optional[dict] = None) -> BaseDataset:
+        return copy_without_annotation(self, {} if memo is None else memo)
+
+    copy_with_fresh_memo.fresh_memo = True
+    BaseDataset._copy_without_annotation = copy_with_fresh_memo
+
+
 def apply() -> None:
     """Apply every fix; idempotent."""
     warnings.filterwarnings('ignore', message='pkg_resources is deprecated as an API',
@@ -182,3 +204,4 @@ def apply() -> None:
     register_checkpoint_loader()
     patch_lvis_numpy()
     register_config_package()
+    give_dataset_copies_their_own_memo()

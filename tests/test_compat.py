@@ -240,3 +240,17 @@ def test_package_configs_resolve_from_an_editable_install(tmp_path):
     child.write_text("_base_ = 'mmcausal::_base_/default_runtime.py'\n")
     cfg = Config.fromfile(str(child))
     assert cfg.custom_imports['imports'] == ['mmcausal']
+
+
+def test_dataset_subsets_get_their_own_copies():
+    """mmengine's ``get_subset`` shares one default memo across calls: without the fix the second
+    subset reuses the first one's pipeline, and a freed dataset's copy can stand in for a new
+    object at its address (a pipeline that is a dataset)."""
+    from mmcausal.datasets import SklearnDigits
+    digits = SklearnDigits(pipeline=[dict(type='PackInputs')])
+    first, second = digits.get_subset([0]), digits.get_subset([5])
+    assert first.pipeline is not second.pipeline
+    assert first.pipeline is not digits.pipeline
+    assert [len(first), len(second)] == [1, 1]
+    assert first[0]['data_samples'].gt_label.item() == digits.get_data_info(0)['gt_label']
+    assert second[0]['data_samples'].gt_label.item() == digits.get_data_info(5)['gt_label']
