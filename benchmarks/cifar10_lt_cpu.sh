@@ -2,7 +2,7 @@
 # CIFAR-10-LT (ratio 100) on the CPU with a short budget: linear, linear + logit adjustment,
 # de-confound and de-confound-TDE, seeds 0, 1, 2, alpha and t chosen on val, reported on test.
 #
-#   bash benchmarks/cifar10_lt_cpu.sh [--data DIR]           # the benchmark (~30-50 min, 2 cores)
+#   bash benchmarks/cifar10_lt_cpu.sh [--data DIR]           # the benchmark (113 min measured on 2 cores)
 #   bash benchmarks/cifar10_lt_cpu.sh --data DIR --smoke     # end-to-end check, minutes
 #
 # DIR: the CIFAR-10 training images, one folder per class (default: data/cifar10-jpg/train).

@@ -25,21 +25,19 @@ import json
 import os
 import os.path as osp
 import platform
-import sys
 import time
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from mmengine.config import Config
 from mmengine.runner import Runner
 from mmpretrain.registry import DATASETS
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from long_tail_report import data_line, mean_std, results_table  # noqa: E402
-
-from mmcausal.apis import (PRECISIONS, class_accuracy_table, data_root_options,  # noqa: E402
-                           one_epoch_options, precision_options, score_seed, summarize,
-                           tiny_run_options, train)
-from mmcausal.evaluation.alpha_sweep import parse_alphas, plot_sweeps  # noqa: E402
+from mmcausal.apis import (PRECISIONS, class_accuracy_table, data_root_options, one_epoch_options,
+                           precision_options, score_seed, summarize, tiny_run_options, train)
+from mmcausal.apis.arguments import parse_alphas
+from mmcausal.apis.report import data_line, mean_std, results_table
+from mmcausal.datasets import wrapped_datasets
+from mmcausal.visualization import plot_sweeps
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 ALPHA = 1.0  # the paper's CIFAR-10-LT alpha, the deconfound-tde configs' alpha
@@ -63,26 +61,25 @@ def config(dataset: str, row: str) -> str:
     return osp.join(ROOT, BENCHMARKS[dataset]['config'].format(row=row))
 
 
-def unwrap(dataset: dict, until: str = '') -> dict:
-    """The dataset of type ``until`` among ``dataset`` and those it wraps, else the innermost."""
-    while dataset.get('type') != until and 'dataset' in dataset:
-        dataset = dataset['dataset']
-    return dataset
+def long_tailed(dataset: dict) -> Optional[dict]:
+    """The ``LongTailedDataset`` among ``dataset`` and the datasets it wraps, if any."""
+    return next((inner for inner in wrapped_datasets(dataset)
+                 if inner.get('type') == 'LongTailedDataset'), None)
 
 
 def test_split(cfg: Config) -> str:
     """The test split in words: held out of the training images, or the dataset's own."""
-    dataset = unwrap(cfg.test_dataloader.dataset, 'LongTailedDataset')
-    if dataset.get('type') == 'LongTailedDataset':
-        return (f'{dataset.held_out_per_class - dataset.val_per_class} held-out training images '
+    subset = long_tailed(cfg.test_dataloader.dataset)
+    if subset is not None:
+        return (f'{subset.held_out_per_class - subset.val_per_class} held-out training images '
                 'per class (disjoint from val)')
-    return f'the official test split of {dataset.type}'
+    return f'the official test split of {wrapped_datasets(cfg.test_dataloader.dataset)[-1].type}'
 
 
 def class_names(cfg: Config) -> List[str]:
     """The classes of the config's source dataset: a CustomDataset's sorted class folders, or
     the ``METAINFO`` of a dataset class such as mmpretrain's FashionMNIST."""
-    source = unwrap(cfg.test_dataloader.dataset)
+    source = wrapped_datasets(cfg.test_dataloader.dataset)[-1]
     if source.type == 'CustomDataset':
         return sorted(os.listdir(osp.join(source.data_root, source.get('data_prefix', ''))))
     return list(DATASETS.get(source.type).METAINFO['classes'])
@@ -159,7 +156,7 @@ def main() -> None:
     rows = summarize(results)
     cfg = Config.fromfile(config(args.dataset, 'deconfound'))
     cfg.merge_from_dict(options)
-    val = unwrap(cfg.val_dataloader.dataset, 'LongTailedDataset')
+    val = long_tailed(cfg.val_dataloader.dataset)
     processor = platform.processor() or platform.machine()
     setup = dict(machine=f'{os.cpu_count()} CPU cores ({processor})',
                  minutes=(time.perf_counter() - start) / 60, load=(load, os.getloadavg()[0]),

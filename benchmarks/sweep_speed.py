@@ -41,8 +41,8 @@ from mmengine.runner import Runner
 
 import mmcausal  # noqa: F401  (registers the head, the datasets and the metric)
 from mmcausal.apis import sweep_checkpoint
+from mmcausal.apis.arguments import parse_alphas
 from mmcausal.evaluation import COLUMNS
-from mmcausal.evaluation.alpha_sweep import parse_alphas
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # The demo's de-confound row (the only deconfound_* config of configs/digits_lt/).

@@ -44,6 +44,26 @@ def cifar10_jpg_tiny(shared_data, tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope='session')
+def cifar10_png_tiny(shared_data, tmp_path_factory) -> str:
+    """A folder with ``train/`` and ``test/`` holding the first 80 and 20 real CIFAR-10 PNGs of
+    each class (original pixels, lossless): the layout of ``image_folder_options``."""
+    root = tmp_path_factory.mktemp('cifar10-png-tiny')
+    for split, per_class in (('train', 80), ('test', 20)):
+        with tarfile.open(osp.join(shared_data, 'cifar10-png', f'{split}.tar.gz')) as tar:
+            files = [member for member in tar.getmembers()
+                     if member.isfile() and member.name.count('/') == 2]
+            taken = {}
+            for member in sorted(files, key=lambda member: member.name):
+                taken.setdefault(member.name.split('/')[1], []).append(member.name)
+            first = {name for names in taken.values() for name in names[:per_class]}
+            # in archive order: one forward pass through the gzip stream
+            chosen = [member for member in files if member.name in first]
+            tar.extractall(root, members=chosen, filter='data')
+        assert len(taken) == 10 and len(chosen) == 10 * per_class
+    return str(root)
+
+
+@pytest.fixture(scope='session')
 def fashion_mnist_root(shared_data, tmp_path_factory) -> str:
     """A data root holding the four Fashion-MNIST idx files of ``shared_data``, extracted:
     mmpretrain's ``FashionMNIST`` reads them there and downloads nothing."""

@@ -1,7 +1,13 @@
-"""mmcausal.compat: OpenMMLab checkpoints under weights-only torch.load, LVISEval on NumPy 2."""
+"""mmcausal.compat: each probe against its bug, the off switch, OpenMMLab checkpoints under
+weights-only torch.load, LVISEval on NumPy 2, ``mmcausal::`` configs and dataset subsets."""
 import copy
 import io
+import json
+import os
+import os.path as osp
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -16,6 +22,9 @@ from mmengine.registry import PARAM_SCHEDULERS
 from mmengine.runner import Runner, load_checkpoint
 
 import mmcausal  # noqa: F401  (applies the compat fixes)
+from mmcausal import compat
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 class ToyRegressor(BaseModel):
@@ -254,3 +263,132 @@ def test_dataset_subsets_get_their_own_copies():
     assert [len(first), len(second)] == [1, 1]
     assert first[0]['data_samples'].gt_label.item() == digits.get_data_info(0)['gt_label']
     assert second[0]['data_samples'].gt_label.item() == digits.get_data_info(5)['gt_label']
+
+
+# Run with MMCAUSAL_COMPAT=0 in a fresh interpreter: what `import mmcausal` changed, each probe's
+# answer, and whether each bug shows (the stock stack, exercised as a user would meet the bug).
+# It runs outside the checkout, as a user's project does: there pkg_resources finds the editable
+# install's metadata, not the checkout's mmcausal.egg-info.
+SWITCHED_OFF = r"""
+import json, sys, tempfile, warnings
+from pathlib import Path
+# What mmcausal imports is imported first, so that only mmcausal's own changes count.
+import lvis.eval, mmpretrain.models, torch
+import mmengine.config.config as config_module
+from importlib.util import find_spec
+from mmengine.config.utils import MODULE2PACKAGE
+from mmengine.dataset import BaseDataset
+from mmengine.runner import CheckpointLoader
+if find_spec('mmdet') and find_spec('mmcv._ext'):
+    import mmdet.models
+
+def state():
+    return dict(checkpoint_loaders=dict(CheckpointLoader._schemes),
+                get_installed_path=config_module.get_installed_path,
+                is_installed=config_module.is_installed, MODULE2PACKAGE=dict(MODULE2PACKAGE),
+                BaseDataset=dict(vars(BaseDataset)), warning_filters=list(warnings.filters),
+                safe_globals=list(torch.serialization.get_safe_globals()),
+                lvis_numpy=lvis.eval.np)
+
+def same(a, b):
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(a[key] is b[key] for key in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+    return a is b
+
+before = state()
+import mmcausal
+after = state()
+changed = [name for name in before if not same(before[name], after[name])]
+
+from mmcausal.compat import FIXES
+probes = {fix.name: fix.probe() for fix in FIXES}
+
+def shows(bug, error=Exception):
+    try:
+        bug()
+    except error:
+        return True
+    return False
+
+sys.path.insert(0, sys.argv[1])  # tests/, for its helpers
+import pickle
+from mmengine.config import Config
+from mmengine.runner import load_checkpoint
+from test_compat import ToyRegressor, _lvis_ap, _lvis_gt, make_runner
+from mmpretrain.datasets.transforms import PackInputs
+from mmcausal.datasets import SklearnDigits
+tmp = Path(tempfile.mkdtemp())
+make_runner(tmp / 'train').train()
+child = tmp / 'child.py'
+child.write_text("_base_ = 'mmcausal::_base_/default_runtime.py'\n")
+perfect = [dict(image_id=a['image_id'], category_id=a['category_id'], bbox=a['bbox'],
+                score=0.9) for a in _lvis_gt()['annotations']]
+digits = SklearnDigits(pipeline=[PackInputs()])
+bugs = {
+    'weights-only checkpoints': shows(
+        lambda: load_checkpoint(ToyRegressor(), str(tmp / 'train' / 'epoch_1.pth')),
+        pickle.UnpicklingError),
+    'lvis on NumPy 2': shows(lambda: _lvis_ap(tmp, perfect), AttributeError),
+    'mmcausal:: configs': shows(lambda: Config.fromfile(str(child)), AssertionError),
+    'dataset subsets': digits.get_subset([0]).pipeline is digits.get_subset([5]).pipeline,
+}
+MODULE2PACKAGE['mmcausal'] = 'mmcausal'  # past the one bug, to meet the next
+bugs['editable installs'] = shows(lambda: Config.fromfile(str(child)))
+print(json.dumps(dict(changed=changed, probes=probes, bugs=bugs)))
+"""
+
+
+@pytest.fixture(scope='module')
+def switched_off(tmp_path_factory):
+    result = subprocess.run([sys.executable, '-c', SWITCHED_OFF, osp.join(REPO, 'tests')],
+                            cwd=tmp_path_factory.mktemp('user_project'), capture_output=True,
+                            text=True, timeout=600, env=dict(os.environ, MMCAUSAL_COMPAT='0'))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_switch_off_leaves_the_stack_as_it_was(switched_off):
+    """mmengine's checkpoint loaders, config helpers and MODULE2PACKAGE, every attribute of
+    BaseDataset, torch's allow-list, lvis.eval's numpy and the warning filters: the same objects
+    before and after `import mmcausal`."""
+    assert switched_off['changed'] == []
+
+
+def test_each_probe_finds_its_bug_where_it_shows(switched_off):
+    probes, bugs = switched_off['probes'], switched_off['bugs']
+    assert set(probes) == {fix.name for fix in compat.FIXES}
+    for name, shows in bugs.items():
+        assert probes[name] is shows, name
+    # The tested stack (tools/install.sh full) has these: torch 2.14 loads weights-only by
+    # default and mmengine 0.10.7 passes no weights_only; lvis 0.5.3 uses np.float, gone from
+    # NumPy 2; mmengine 0.10.7's MODULE2PACKAGE lacks mmcausal, its get_installed_path misses
+    # the editable install, and its get_subset shares one memo.
+    for name in ('weights-only checkpoints', 'lvis on NumPy 2', 'mmcausal:: configs',
+                 'editable installs', 'dataset subsets'):
+        assert bugs[name] and probes[name], name
+    # It has mmdet and mmcv's compiled ops; tests/test_classification_without_detection.py
+    # blocks them and checks the message this fix gives.
+    assert probes['mmdet:: configs without detection'] is False
+
+
+def test_fixed_bugs_are_not_found_again():
+    assert {fix.name: fix.probe() for fix in compat.FIXES} \
+        == {fix.name: False for fix in compat.FIXES}
+    assert compat.apply() == []  # idempotent
+
+
+@pytest.mark.parametrize('value, enabled', [(None, True), ('1', True), ('0', False)])
+def test_switch_values(monkeypatch, value, enabled):
+    if value is None:
+        monkeypatch.delenv('MMCAUSAL_COMPAT', raising=False)
+    else:
+        monkeypatch.setenv('MMCAUSAL_COMPAT', value)
+    assert compat.enabled() is enabled
+
+
+def test_switch_refuses_other_values(monkeypatch):
+    monkeypatch.setenv('MMCAUSAL_COMPAT', 'off')
+    with pytest.raises(ValueError, match="MMCAUSAL_COMPAT='off'.*set it to 0"):
+        compat.apply()

@@ -5,14 +5,14 @@
     python tools/demo.py --digits                     # long-tailed digits, seconds, no download
 
 CIFAR-10-LT (the default) shows the paper's effect: one seed of the short-budget protocol of
-the CPU benchmark (``mmcausal.apis.protocol_scoring``) with the configs of
-``configs/cifar10_jpg_lt/`` (the paper's head, one-cycle) on a smaller budget,
-:data:`DEMO_BUDGET` (ResNet-8 for ResNet-32, 6 epochs for 8): it trains the linear and the
-de-confound model and prints, on the test split, the linear model, its post-hoc logit adjustment
-(t = 1), the de-confound model and its TDE (the paper's alpha = 1), and writes the alpha-sweep
-plot (paper Fig. 4). The images are
-mmpretrain's ``CIFAR10`` under ``data/cifar10`` (downloaded there when the machine is online)
-or, with ``--data DIR``, a folder of class folders of images, e.g. the CIFAR-10 training JPEGs.
+the CPU benchmark (``mmcausal.apis.protocol_scoring``) on a smaller budget, the demo configs of
+``configs/cifar10_jpg_lt/`` (:data:`CIFAR10_CONFIG`: the paper's head, ResNet-8 for ResNet-32,
+6 epochs of one-cycle for 8): it trains the linear and the de-confound model and prints, on the
+test split, the linear model, its post-hoc logit adjustment (t = 1), the de-confound model and
+its TDE (the paper's alpha = 1), and writes the alpha-sweep plot (paper Fig. 4). The images are
+mmpretrain's ``CIFAR10`` under ``data/cifar10`` (downloaded there when the machine is online;
+the ``cifar10-array`` configs) or, with ``--data DIR``, a folder of class folders of images,
+e.g. the CIFAR-10 training JPEGs (the ``cifar10-jpg`` configs, their data root set to DIR).
 A machine that can neither find nor download CIFAR-10 gets one line saying so and the digits
 demo. ``--smoke`` runs 1 epoch on a tiny subset (80 images per class are enough): a check of
 the pipeline, not a result.
@@ -28,7 +28,7 @@ seeded.
 import argparse
 import os.path as osp
 import time
-from typing import Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config
@@ -37,27 +37,18 @@ from mmpretrain.datasets import CIFAR10
 
 import mmcausal  # noqa: F401  (registers mmcausal's modules)
 from mmcausal.apis import data_root_options, score_seed, tiny_run_options, train
-from mmcausal.evaluation import GROUPS, groups_in_words
-from mmcausal.evaluation.alpha_sweep import parse_alphas, plot_sweeps
+from mmcausal.apis.arguments import parse_alphas
+from mmcausal.datasets import wrapped_datasets
+from mmcausal.evaluation import COLUMNS, groups_in_words
+from mmcausal.visualization import plot_sweeps
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = osp.join(ROOT, 'configs')
 DIGITS = 'resnet8_1xb32-30e_digits-lt-r100.py'
-CIFAR10_CONFIG = 'resnet32_1xb128-onecycle-8e_cifar10-jpg-lt-r100.py'
-CIFAR10_ROOT = 'data/cifar10'
-COLUMNS = (*GROUPS, 'overall')  # the order of the printed tables
-LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
-# The CIFAR-10-LT demo's budget (--cfg-options of the configs), about a seventh of the
-# benchmark's compute: ResNet-8 instead of ResNet-32 (the same head, 64 features) and 6 epochs of
-# one-cycle instead of 8, on the configs' data (4,500 ... 45 images): the smallest budget at
-# which TDE stays clearly above the de-confound model over seeds (README, Commands, measures it).
-# Images are loaded in the training process (no dataloader workers): on 2 cores, workers take
-# the cores from the training threads (README, Commands, measures the difference).
-DEMO_EPOCHS = 6
-DEMO_BUDGET = {'model.backbone.depth': 8, 'train_cfg.max_epochs': DEMO_EPOCHS,
-               'train_cfg.val_interval': DEMO_EPOCHS, 'param_scheduler.0.total_steps': DEMO_EPOCHS,
-               **{f'{loader}.{key}': value for loader in LOADERS
-                  for key, value in (('num_workers', 0), ('persistent_workers', False))}}
+# The CIFAR-10-LT demo's configs, by row and source ('array': mmpretrain's CIFAR10, 'jpg': a
+# folder of images).
+CIFAR10_CONFIG = 'cifar10_jpg_lt/{row}_resnet8_1xb128-onecycle-6e_cifar10-{source}-lt-r100.py'
+CIFAR10_ROOT = 'data/cifar10'  # the data_root of the 'array' configs
 # The rows the CIFAR-10-LT demo prints, by their names in score_seed's results.
 CIFAR10_ROWS = (('baseline (linear)', 'linear'), ('linear + logit adjustment (t=1)', 'linear-la'),
                 ('de-confound (alpha=0)', 'deconfound'),
@@ -146,48 +137,52 @@ def digits(work_dir: str) -> None:
                 groups_header((metric['many_shot_thr'], metric['few_shot_thr'])))
 
 
-def budget_options(smoke: bool) -> dict:
-    """``--cfg-options`` of the configs of ``configs/cifar10_jpg_lt/`` with the demo's budget,
-    :data:`DEMO_BUDGET`, and with ``smoke`` ``tiny_run_options`` (1 epoch on a tiny subset)."""
-    return dict(DEMO_BUDGET, **(tiny_run_options() if smoke else {}))
-
-
-def cifar10_options(data: Optional[str], smoke: bool) -> Optional[dict]:
-    """:func:`budget_options` reading ``data`` (a folder of class folders) or, without it,
-    mmpretrain's CIFAR10 under :data:`CIFAR10_ROOT` (downloaded when missing); None, after a
-    line that says so, when CIFAR-10 can be neither found nor downloaded."""
-    options = budget_options(smoke)
-    if data is not None:
-        config = osp.join(CONFIGS, 'cifar10_jpg_lt', f'deconfound_{CIFAR10_CONFIG}')
-        return dict(options, **data_root_options(config, data))
-    try:
-        CIFAR10(data_root=CIFAR10_ROOT, split='train', download=True)
-    except Exception as error:  # no data and no download, for whatever reason: the digits
-        print(f'CIFAR-10 is not under {CIFAR10_ROOT} and could not be downloaded '
-              f'({type(error).__name__}), so this runs the long-tailed digits demo instead (the '
-              "pipeline, not the paper's effect); for CIFAR-10-LT give --data DIR, a folder of "
-              'class folders of images')
-        return None
-    cfg = Config.fromfile(osp.join(CONFIGS, 'cifar10_jpg_lt', f'deconfound_{CIFAR10_CONFIG}'))
-    cfg.merge_from_dict(options)
-    # CIFAR10 arrays are RGB already; the configs' long-tailed subsets (their DecodedImages
-    # level dropped) of them, with the pipelines after LoadImageFromFile
-    datasets = tuple(f'{loader}.dataset' for loader in LOADERS)
-    options = {key: value for key, value in options.items() if not key.startswith(datasets)}
-    options['data_preprocessor.to_rgb'] = False
-    for loader in LOADERS:
-        long_tailed = cfg[loader].dataset.dataset
-        options[f'{loader}.dataset'] = dict(
-            long_tailed.to_dict(), _delete_=True,
-            dataset=dict(type='CIFAR10', data_root=CIFAR10_ROOT, split='train',
-                         pipeline=long_tailed.dataset.pipeline[1:]))
+def smoke_options(config: str) -> dict:
+    """``--smoke``: :func:`~mmcausal.apis.tiny_run_options` (1 epoch on a tiny subset), whose
+    ``LongTailedDataset`` keys are written for a ``DecodedImages`` around it (the ``jpg``
+    configs), at the depth of the ``LongTailedDataset`` of each dataloader of ``config``."""
+    cfg = Config.fromfile(config)
+    options = {}
+    for key, value in tiny_run_options().items():
+        loader, _, argument = key.partition('.dataset.dataset.')
+        if argument:
+            types = [dataset.type for dataset in wrapped_datasets(cfg[loader].dataset)]
+            depth = types.index('LongTailedDataset') + 1
+            key = loader + '.dataset' * depth + f'.{argument}'
+        options[key] = value
     return options
 
 
-def cifar10(options: dict, seed: int, work_dir: str, smoke: bool) -> None:
-    start = time.perf_counter()
-    configs = {row: osp.join(CONFIGS, 'cifar10_jpg_lt', f'{row}_{CIFAR10_CONFIG}')
+def cifar10_setup(data: Optional[str],
+                  smoke: bool) -> Optional[Tuple[Dict[str, str], Dict[str, object]]]:
+    """The linear and the de-confound config (:data:`CIFAR10_CONFIG`) and their
+    ``cfg_options``: the ``jpg`` configs reading ``data`` (a folder of class folders) or, without
+    it, the ``array`` configs of mmpretrain's CIFAR10 under :data:`CIFAR10_ROOT` (downloaded when
+    missing); with ``smoke`` :func:`smoke_options`. None, after a line that says so, when
+    CIFAR-10 can be neither found nor downloaded."""
+    source = 'array' if data is None else 'jpg'
+    configs = {row: osp.join(CONFIGS, CIFAR10_CONFIG.format(row=row, source=source))
                for row in ('linear', 'deconfound')}
+    if data is not None:
+        options = data_root_options(configs['deconfound'], data)
+    else:
+        try:
+            CIFAR10(data_root=CIFAR10_ROOT, split='train', download=True)
+        except Exception as error:  # no data and no download, for whatever reason: the digits
+            print(f'CIFAR-10 is not under {CIFAR10_ROOT} and could not be downloaded '
+                  f'({type(error).__name__}), so this runs the long-tailed digits demo instead '
+                  "(the pipeline, not the paper's effect); for CIFAR-10-LT give --data DIR, a "
+                  'folder of class folders of images')
+            return None
+        options = {}
+    if smoke:
+        options.update(smoke_options(configs['deconfound']))
+    return configs, options
+
+
+def cifar10(configs: Dict[str, str], options: dict, seed: int, work_dir: str,
+            smoke: bool) -> None:
+    start = time.perf_counter()
     checkpoints = {}
     for row, config in configs.items():
         checkpoints[row], _ = train(config, osp.join(work_dir, row), seed, options)
@@ -210,11 +205,11 @@ def cifar10(options: dict, seed: int, work_dir: str, smoke: bool) -> None:
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
-    options = None if args.digits else cifar10_options(args.data, args.smoke)
-    if options is None:
+    setup = None if args.digits else cifar10_setup(args.data, args.smoke)
+    if setup is None:
         digits(args.work_dir)
     else:
-        cifar10(options, args.seed, args.work_dir, args.smoke)
+        cifar10(*setup, args.seed, args.work_dir, args.smoke)
 
 
 if __name__ == '__main__':

@@ -5,29 +5,32 @@
 #   bash tools/install.sh full     # + detection: mmcv with compiled ops, mmdet, lvis
 #
 # classification  mmcv-lite is built from the mmcv sdist without its compiled ops (pure Python,
-#                 seconds, no compiler), so everything installed is a pure-Python wheel besides
-#                 torch: what a GPU machine with its own Python and torch needs.
-# full            mmcv with compiled ops built from source (about 20 minutes on 2 cores) and cached
-#                 per (torch version, Python tag); replaces mmcv-lite if it is there.
+#                 seconds, no compiler): what a GPU machine with its own Python and torch needs.
+# full            mmcv with compiled ops built from source (README.md, Install, says how long)
+#                 and cached per (torch version, Python tag); replaces mmcv-lite if it is there.
 #
 # Idempotent: an installed torch is kept; mmcv is not rebuilt when the installed one serves the
 # mode (mmcv with ops serves both). Built wheels are cached under $MMCAUSAL_CACHE (default
-# ~/.cache/mmcausal). Environment knobs: PYTHON (interpreter), TORCH_SPEC (what to install when no
-# torch is present), MAX_JOBS (parallel compile jobs for mmcv).
+# ~/.cache/mmcausal). Every pip call that installs, downloads or builds gets -c
+# requirements/constraints.txt, the exact versions CI tests (mmcv's version is read from there).
+# Environment knobs: PYTHON (interpreter), TORCH_SPEC (what to install when no torch is
+# present), MAX_JOBS (parallel compile jobs for mmcv).
 set -euo pipefail
 
 MODE=${1:-classification}
 PYTHON=${PYTHON:-python3}
 TORCH_SPEC=${TORCH_SPEC:-"torch==2.14.1 torchvision==0.29.1"}
-MMCV_VERSION=2.1.0
 CACHE=${MMCAUSAL_CACHE:-$HOME/.cache/mmcausal}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CONSTRAINTS=$ROOT/requirements/constraints.txt
+MMCV_VERSION=$(sed -n 's/^mmcv==//p' "$CONSTRAINTS")
 
 step() { echo "[install] $*"; }
 die() { echo "[install] ERROR: $*" >&2; exit 1; }
 py() { "$PYTHON" "$@"; }
-pip_install() { py -m pip install --disable-pip-version-check -q "$@"; }
+pip_install() { py -m pip install --disable-pip-version-check -q -c "$CONSTRAINTS" "$@"; }
 
+[ -n "$MMCV_VERSION" ] || die "$CONSTRAINTS names no mmcv==VERSION"
 case "$MODE" in
   classification|full) ;;
   *) die "unknown mode '$MODE': use 'bash tools/install.sh' (classification) or 'bash tools/install.sh full' (with detection)" ;;
@@ -62,7 +65,7 @@ EOF
 
 fetch_mmcv_source() {  # $1: folder; prints the unpacked source folder
   local src=$1
-  py -m pip download -q --no-deps --no-binary :all: --no-build-isolation "mmcv==$MMCV_VERSION" -d "$src" >&2 \
+  py -m pip download -q -c "$CONSTRAINTS" --no-deps --no-binary :all: --no-build-isolation "mmcv==$MMCV_VERSION" -d "$src" >&2 \
     || die "could not download the mmcv $MMCV_VERSION source distribution"
   tar -xzf "$src/mmcv-$MMCV_VERSION.tar.gz" -C "$src"
   echo "$src/mmcv-$MMCV_VERSION"
@@ -72,9 +75,9 @@ build_mmcv_lite_wheel() {  # $1: folder the wheel is written to
   local out=$1 src tree
   src=$(mktemp -d)
   step "mmcv-lite: building $MMCV_VERSION without compiled ops from the mmcv sdist (seconds)"
-  pip_install 'mmengine==0.10.7' addict yapf pyyaml Pillow opencv-python
+  pip_install mmengine addict yapf pyyaml Pillow opencv-python
   tree=$(fetch_mmcv_source "$src")
-  MMCV_WITH_OPS=0 py -m pip wheel -q --no-deps --no-build-isolation -w "$out" "$tree" \
+  MMCV_WITH_OPS=0 py -m pip wheel -q -c "$CONSTRAINTS" --no-deps --no-build-isolation -w "$out" "$tree" \
     || die "building mmcv-lite failed"
   rm -rf "$src"
 }
@@ -86,14 +89,14 @@ build_mmcv_full_wheel() {  # $1: folder the wheel is written to
   command -v g++ >/dev/null || die "no C++ compiler; install g++ >= 10 (e.g. apt-get install g++)"
   local gxx_major; gxx_major=$(g++ -dumpversion | cut -d. -f1)
   [ "$gxx_major" -ge 10 ] || die "g++ $gxx_major is too old: torch $TORCH_VERSION's headers need C++20 (g++ >= 10)"
-  pip_install 'mmengine==0.10.7' addict yapf pyyaml Pillow opencv-python ninja
+  pip_install mmengine addict yapf pyyaml Pillow opencv-python ninja
   src=$(mktemp -d); log="$CACHE/logs/mmcv-$MMCV_VERSION-torch-$TORCH_VERSION.log"
   mkdir -p "$(dirname "$log")" "$out"
-  step "mmcv: building $MMCV_VERSION with compiled ops from source (about 15-25 min on 2 cores); log: $log"
+  step "mmcv: building $MMCV_VERSION with compiled ops from source (minutes: README.md, Install); log: $log"
   tree=$(fetch_mmcv_source "$src")
   # mmcv's setup.py hard-codes -std=c++14/17; torch >= 2.10's headers require C++20.
   sed -i 's/-std=c++1[47]/-std=c++20/g' "$tree/setup.py"
-  if ! MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} py -m pip wheel --no-deps --no-build-isolation \
+  if ! MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} py -m pip wheel -c "$CONSTRAINTS" --no-deps --no-build-isolation \
       -w "$out" "$tree" >"$log" 2>&1; then
     grep -m 5 -E 'error|Error' "$log" || true
     die "building mmcv failed; the full log is $log"

@@ -1,21 +1,33 @@
 """Test a checkpoint on the test split of a config, as mmpretrain's tools/test.py does.
 
-    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE.pkl]
-                         [--cfg-options KEY=VALUE ...] [--launcher {none,pytorch,slurm,mpi}]
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--alpha A] [--out FILE.pkl] [--amp]
+                         [--no-pin-memory] [--cfg-options KEY=VALUE ...]
+                         [--launcher {none,pytorch,slurm,mpi}]
 
 The metrics are logged and written to ``WORK_DIR/TIMESTAMP/TIMESTAMP.json``. alpha is not
-part of training, so one checkpoint serves every TDE strength:
-``--cfg-options model.head.alpha=2.0``. Multi-process: ``tools/dist_test.sh``.
+part of training, so one checkpoint serves every TDE strength: ``--alpha 2.0`` sets it on every
+TDE head of the model (``model.head``, each stage of ``model.roi_head.bbox_head``).
+Multi-process: ``tools/dist_test.sh`` (torchrun) or ``tools/slurm_test.sh``.
+
+mmpretrain's flags left out: ``--out-item metrics``, because the metrics are always written to
+the JSON above; ``--show``, ``--show-dir``, ``--interval`` and ``--wait-time``, because drawing the
+predicted class on each image shows nothing of what TDE changes (``--out`` keeps every score);
+``--tta``, because no config here defines a test-time augmentation (the paper tests without);
+``--local-rank``, because torchrun passes the rank in the environment.
 """
 import argparse
 import os.path as osp
+from typing import Dict
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.evaluator import DumpResults
 from mmengine.runner import Runner
 
 from mmcausal.apis import runner_work_dir
 from mmcausal.utils import setup_cpu_distributed  # importing mmcausal registers its modules
+
+#: The heads that take ``alpha``: mmcausal's TDE classification head and TDE box head.
+TDE_HEADS = ('TDEClsHead', 'TDEShared2FCBBoxHead')
 
 
 def parse_args() -> argparse.Namespace:
@@ -24,15 +36,39 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='directory of the log and the metrics file '
                         "(default: the config's work_dir, else work_dirs/CONFIG_NAME)")
+    parser.add_argument('--alpha', type=float,
+                        help='TDE strength of every TDE head of the model (0: no TDE)')
     parser.add_argument('--out', help='also dump the per-image predictions (pred_score, '
                         'pred_label, gt_label) to this .pkl file')
+    parser.add_argument('--amp', action='store_true', help='test under autocast: fp16 on a '
+                        'GPU, bf16 on the CPU (test_cfg.fp16)')
+    parser.add_argument('--no-pin-memory', action='store_true',
+                        help='pin_memory=False in the test dataloader')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, e.g. model.head.alpha=2.0; a list as '
+        help='override config settings, e.g. test_dataloader.batch_size=64; a list as '
         'key="[a,b]" or key=a,b, no spaces')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     return parser.parse_args()
+
+
+def alpha_options(model: ConfigDict, alpha: float) -> Dict[str, float]:
+    """``cfg_options`` that set ``alpha`` on every TDE head (:data:`TDE_HEADS`) of ``model``:
+    ``model.head`` and ``model.roi_head.bbox_head``, a list of stages in a cascade."""
+    heads = {'model.head': model.get('head')}
+    bbox_head = model.get('roi_head', {}).get('bbox_head')
+    if isinstance(bbox_head, list):
+        heads.update({f'model.roi_head.bbox_head.{i}': head for i, head in enumerate(bbox_head)})
+    else:
+        heads['model.roi_head.bbox_head'] = bbox_head
+    options = {f'{key}.alpha': alpha for key, head in heads.items()
+               if isinstance(head, dict) and head.get('type') in TDE_HEADS}
+    if not options:
+        raise ValueError(f'--alpha {alpha}: the model has no TDE head (model.head or '
+                         f'model.roi_head.bbox_head of a type in {TDE_HEADS}); test it '
+                         'without --alpha')
+    return options
 
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
@@ -40,6 +76,15 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     cfg.launcher = args.launcher
     cfg.work_dir = runner_work_dir(cfg, args.config, args.work_dir)
     cfg.load_from = args.checkpoint
+    if args.alpha is not None:
+        options = alpha_options(cfg.model, args.alpha)
+        cfg.merge_from_dict(options)
+        print(f'--alpha {args.alpha}: ' + ', '.join(f'{key} = {value}'
+                                                    for key, value in options.items()))
+    if args.amp:
+        cfg.test_cfg.fp16 = True
+    if args.no_pin_memory:
+        cfg.test_dataloader.pin_memory = False
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     return cfg

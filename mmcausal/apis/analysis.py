@@ -6,13 +6,15 @@ Runner's ``build_dataloader``); :func:`head_features` forwards the split once to
 inputs x = ``head.pre_logits(model.extract_feat(inputs))``; :func:`split_terms` turns them into
 the two terms ``z, c`` of a post-hoc correction ``z - v c`` (TDE, paper Eq. 8, for a de-confound
 model; logit adjustment for a linear one), and :func:`sweep_checkpoint` scores a grid of alphas
-with :func:`~mmcausal.evaluation.alpha_sweep.sweep_alphas`. ``tools/analysis/sweep_alpha.py``,
-``choose_correction.py`` and ``feature_stats.py``, :mod:`mmcausal.apis.protocol_scoring` and
+with :func:`~mmcausal.evaluation.alpha_sweep.sweep_alphas`; :func:`class_removal` is what TDE
+takes from each class. ``tools/analysis/sweep_alpha.py``, ``choose_correction.py``,
+``feature_stats.py`` and ``tde_correction_shape.py``, :mod:`mmcausal.apis.protocol_scoring` and
 ``benchmarks/sweep_speed.py`` are built on these. Errors name the arguments (``split='val'``);
 the tools validate their own flags.
 """
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
+import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
@@ -124,6 +126,40 @@ def head_features(model: nn.Module, dataloader: DataLoader) -> Tuple[Tensor, Ten
         labels.append(torch.cat([sample.gt_label for sample in data['data_samples']]))
         progress.update(len(data['data_samples']))
     return torch.cat(features), torch.cat(labels).to(features[0].device)
+
+
+class ClassRemoval(NamedTuple):
+    """What TDE (Eq. 8, ``TDE(alpha) = z - alpha * c``) takes from each class's logit per unit
+    alpha, with n(x_k) the normalized feature group k (x_k / ||x_k|| for de-confound) and d_k
+    the unit head direction.
+
+    Attributes:
+        per_group (Tensor): Per channel group k, the logit removed from class i per unit
+            ``alpha * <n(x_k), d_k>`` (``alpha * cos(x_k, d_k)`` for de-confound):
+            ``(tau/K) w_ik.d_k / W(||w_ik||)``, (M, K).
+        mean (Tensor): c_i averaged over the samples, ``sum_k mean_n <n(x_nk), d_k>
+            per_group[i, k]``: the logit removed from class i per unit alpha, (M,).
+    """
+    per_group: Tensor
+    mean: Tensor
+
+
+@torch.no_grad()
+def class_removal(classifier: CausalClassifier, features: Tensor) -> ClassRemoval:
+    """The :class:`ClassRemoval` of a normalized classifier on the features x (N, C) of a split
+    (:func:`head_features`)."""
+    if classifier.is_linear:
+        raise ValueError("classifier='linear' has no TDE removal; give a model trained with "
+                         "classifier='deconfound', 'cosine' or 'capsule'")
+    weight = classifier.normalized_weight()
+    mean_feature = classifier.normalize_features(features).mean(0)
+    return ClassRemoval(classifier.direction_coefficients(weight),
+                        classifier.direction_projection(weight) @ mean_feature)
+
+
+def head_to_tail(train_counts: Sequence[int]) -> List[int]:
+    """The classes ranked by their training images, most first; ties keep the class order."""
+    return np.argsort(-np.asarray(train_counts), kind='stable').tolist()
 
 
 class SplitTerms(NamedTuple):

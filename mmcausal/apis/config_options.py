@@ -4,6 +4,8 @@ where the data comes from, a tiny run that checks a pipeline in minutes, the tra
 import torch
 from mmengine.config import Config
 
+from mmcausal.datasets import wrapped_datasets
+
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
@@ -14,10 +16,39 @@ def data_root_options(config: str, data_root: str) -> dict:
     cfg = Config.fromfile(config)
     options = {}
     for loader in LOADERS:
-        key, dataset = f'{loader}.dataset', cfg[loader]['dataset']
-        while 'dataset' in dataset:
-            key, dataset = f'{key}.dataset', dataset['dataset']
-        options[f'{key}.data_root'] = data_root
+        depth = len(wrapped_datasets(cfg[loader]['dataset']))
+        options[loader + '.dataset' * depth + '.data_root'] = data_root
+    return options
+
+
+def image_folder_options(config: str, root: str) -> dict:
+    """``cfg_options`` that read the source dataset of every dataloader of ``config`` (the
+    innermost ``dataset``, e.g. mmpretrain's ``CIFAR10``) from image folders instead:
+    ``root/test/<class>/*`` for a source of the test split (``split='test'`` or
+    ``test_mode=True``), else ``root/train/<class>/*``, as a ``CustomDataset`` whose pipeline is
+    ``LoadImageFromFile`` then the source's; each loader's dataset is wrapped in
+    :class:`~mmcausal.datasets.DecodedImages` (decoded once) and the data preprocessor converts
+    the decoded BGR to RGB, as the CIFAR arrays are. For lossless files (PNG) the model sees the
+    same pixels as from the source's own files. Class folders sort into the source's class
+    order (CIFAR-10's names do); wrappers (``LongTailedDataset``) and their arguments stay.
+
+    Args:
+        config (str): A config whose sources are file-less datasets such as ``CIFAR10``.
+        root (str): The folder holding ``train/`` and ``test/``, one folder per class in each.
+    """
+    cfg = Config.fromfile(config)
+    options = {'data_preprocessor.to_rgb': True}
+    for loader in LOADERS:
+        dataset = cfg[loader]['dataset'].to_dict()
+        *wrappers, source = wrapped_datasets(dataset)
+        split = 'test' if source.get('split') == 'test' or source.get('test_mode') else 'train'
+        folder = dict(type='CustomDataset', data_root=f'{root}/{split}', data_prefix='',
+                      pipeline=[dict(type='LoadImageFromFile'), *source['pipeline']])
+        if wrappers:
+            wrappers[-1]['dataset'] = folder
+        else:
+            dataset = folder
+        options[f'{loader}.dataset'] = dict(_delete_=True, type='DecodedImages', dataset=dataset)
     return options
 
 

@@ -12,6 +12,8 @@ from mmengine.dataset import ClassBalancedDataset, RepeatDataset
 from mmengine.registry import DATASETS
 from torch.utils.data import DataLoader, Dataset
 
+from .wrappers import wrapped_datasets
+
 NO_TRAINING_SET = (
     'LongTailAccuracy groups classes by their training images, but the config has no '
     'train_dataloader to count them from: add the training set as train_dataloader (its labels '
@@ -41,8 +43,8 @@ def class_counts(dataset: Dataset) -> List[int]:
     ``RepeatDataset`` and ``ClassBalancedDataset`` are counted by the dataset they re-sample:
     repeating samples does not add images, and the frequency groups are of images.
     """
-    while isinstance(dataset, (RepeatDataset, ClassBalancedDataset)):
-        dataset = dataset.dataset
+    dataset = next(inner for inner in wrapped_datasets(dataset)
+                   if not isinstance(inner, (RepeatDataset, ClassBalancedDataset)))
     labels = gt_labels(dataset)
     classes = getattr(dataset, 'metainfo', {}).get('classes')
     num_classes = len(classes) if classes is not None else int(labels.max(initial=-1)) + 1

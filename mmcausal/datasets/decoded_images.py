@@ -6,6 +6,8 @@ from mmengine.dataset import Compose
 from mmpretrain.registry import DATASETS
 from torch.utils.data import Dataset
 
+from .wrappers import wrapped_datasets
+
 
 @DATASETS.register_module()
 class DecodedImages(Dataset):
@@ -34,9 +36,8 @@ class DecodedImages(Dataset):
         self.dataset = DATASETS.build(dataset) if isinstance(dataset, dict) else dataset
         if hasattr(self.dataset, 'full_init'):
             self.dataset.full_init()
-        owner = self.dataset
-        while not hasattr(owner, 'pipeline') and hasattr(owner, 'dataset'):
-            owner = owner.dataset
+        chain = wrapped_datasets(self.dataset)
+        owner = next((dataset for dataset in chain if hasattr(dataset, 'pipeline')), chain[-1])
         transforms = getattr(getattr(owner, 'pipeline', None), 'transforms', [])
         if not transforms or not isinstance(transforms[0], LoadImageFromFile):
             raise ValueError(

@@ -19,7 +19,7 @@ from mmpretrain.registry import DATASETS
 from .counts import gt_labels
 
 PROFILES = ('exp', 'step')
-SUBSETS = ('train', 'held_out', 'val', 'test')
+SUBSETS = ('train', 'held_out', 'val', 'test', 'left_out')
 
 
 def long_tailed_counts(n_max: int, num_classes: int, imbalance_ratio: float,
@@ -71,9 +71,14 @@ class LongTailedDataset:
     2,697, ..., 45 images (11,165 in all). With ``val_per_class`` the held-out images split in
     two disjoint balanced subsets: ``'val'`` takes the first ``val_per_class`` of each class's
     reserved images, ``'test'`` the other ``held_out_per_class - val_per_class``, so a
-    hyper-parameter (TDE's alpha) can be chosen on one and reported on the other. Give all
-    wrappers the same arguments but ``subset``. The choice depends only on the source's order of
-    samples and the arguments, so it is the same on every machine and rank.
+    hyper-parameter (TDE's alpha) can be chosen on one and reported on the other.
+    ``subset='left_out'`` takes instead the images the long-tailed draw leaves of each class
+    (after its first ``n_i``, reserved ones excluded), at most ``left_out_per_class``: a
+    validation set beside the exact profile of the whole source (CIFAR-10's 5,000, ..., 50),
+    whose head class has nothing left (all its images train) and whose classes near the head
+    may have fewer. Give all wrappers the same arguments but ``subset``. The choice depends
+    only on the source's order of samples and the arguments, so it is the same on every machine
+    and rank.
 
     Like mmengine's ``ClassBalancedDataset`` it wraps ``dataset`` and forwards
     ``__getitem__``/``get_data_info`` (and so the source's pipeline), but it has no
@@ -88,8 +93,9 @@ class LongTailedDataset:
         profile (str): ``'exp'`` or ``'step'`` (module docstring). Defaults to ``'exp'``.
         seed (int): Seed of the per-class permutations. Defaults to 0.
         subset (str): ``'train'`` (the long-tailed subset), ``'held_out'`` (the reserved
-            images, ``held_out_per_class`` of every class), or ``'val'`` / ``'test'`` (their
-            two parts, see ``val_per_class``). Defaults to ``'train'``.
+            images, ``held_out_per_class`` of every class), ``'val'`` / ``'test'`` (their
+            two parts, see ``val_per_class``), or ``'left_out'`` (what the draw leaves, see
+            ``left_out_per_class``). Defaults to ``'train'``.
         held_out_per_class (int, optional): Images reserved per class; required for every
             subset but ``'train'``. Defaults to None: none reserved, the exact profile sizes.
         val_per_class (int, optional): Of the reserved images per class, how many form
@@ -99,6 +105,8 @@ class LongTailedDataset:
             of the source minus ``held_out_per_class``, the largest head every class can supply
             beside its reservation (5,000 - reserved for CIFAR-10, 500 - reserved for
             CIFAR-100).
+        left_out_per_class (int, optional): With ``subset='left_out'``, the most images it
+            takes of a class, >= 1. Defaults to None: all the draw leaves.
 
     ``metainfo`` is the source's plus ``train_class_counts`` (list[int], the long-tailed subset's
     images per class) for both subsets, which :class:`LongTailAccuracy` reads; ``indices``
@@ -113,10 +121,11 @@ class LongTailedDataset:
                  subset: str = 'train',
                  held_out_per_class: Optional[int] = None,
                  max_per_class: Optional[int] = None,
-                 val_per_class: Optional[int] = None):
+                 val_per_class: Optional[int] = None,
+                 left_out_per_class: Optional[int] = None):
         if subset not in SUBSETS:
             raise ValueError(f'subset must be one of {SUBSETS}, got {subset!r}.')
-        if held_out_per_class is None and subset != 'train':
+        if held_out_per_class is None and subset in ('held_out', 'val', 'test'):
             raise ValueError(f"subset='{subset}' needs held_out_per_class (images per class).")
         if held_out_per_class is not None and held_out_per_class < 1:
             raise ValueError(f'held_out_per_class must be >= 1, got {held_out_per_class}; '
@@ -127,6 +136,9 @@ class LongTailedDataset:
                 f"subset='{subset}' needs val_per_class, the held-out images per class that "
                 f"form subset='val' (the rest form 'test'), with 1 <= val_per_class < "
                 f'held_out_per_class={held_out_per_class}; got {val_per_class}.')
+        if left_out_per_class is not None and left_out_per_class < 1:
+            raise ValueError(f'left_out_per_class must be >= 1, got {left_out_per_class}; leave '
+                             f"it None for all the images subset='left_out' can take.")
         if isinstance(dataset, dict):
             dataset = DATASETS.build(dataset)
         elif not isinstance(dataset, BaseDataset):
@@ -157,9 +169,11 @@ class LongTailedDataset:
                     f'held_out_per_class={reserved} reserved; lower max_per_class, or leave it '
                     f'None (the largest head the reservation leaves).')
             order = rng.permutation(indices)
-            chosen.append({'train': order[:n], 'held_out': order[-reserved:],
-                           'val': order[-reserved:][:val_per_class],
-                           'test': order[-reserved:][val_per_class:]}[subset])
+            kept, reserved_images = order[:len(order) - reserved], order[len(order) - reserved:]
+            chosen.append({'train': kept[:n], 'left_out': kept[n:][:left_out_per_class],
+                           'held_out': reserved_images,
+                           'val': reserved_images[:val_per_class],
+                           'test': reserved_images[val_per_class:]}[subset])
         self.indices: np.ndarray = np.sort(np.concatenate(chosen))
         self.dataset = dataset.get_subset(self.indices.tolist())
         self._metainfo = dict(dataset.metainfo, train_class_counts=counts)

@@ -7,10 +7,9 @@ with both (N, M) terms fixed once the model is trained. So once a split has been
 :class:`LongTailAccuracy` (:func:`sweep_alphas`), the metric ``tools/test.py`` reports; the best
 alpha is chosen by :func:`best_alpha_index`, and :func:`choose_correction` weighs TDE's best
 alpha against post-hoc logit adjustment's best t on the same split. Plain torch and NumPy:
-nothing here builds a model, a dataloader or a Runner.
+nothing here builds a model, a dataloader or a Runner, parses a command line or plots (the
+grid's text: :mod:`mmcausal.apis.arguments`; Fig. 4: :mod:`mmcausal.visualization`).
 """
-import argparse
-import math
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -21,59 +20,8 @@ from .long_tail_accuracy import GROUPS, LongTailAccuracy
 SELECT_CRITERIA = ('overall', 'few', 'balanced')
 #: The criterion of the benchmarks (:mod:`mmcausal.apis.protocol_scoring`) and the tools.
 DEFAULT_SELECT = 'overall'
-#: ``--select`` of the tools that choose alpha or t.
-SELECT_HELP = ("accuracy to maximize on the split (default: overall, the benchmarks' choice): "
-               'overall top-1, on a class-balanced val split the class-balanced accuracy; '
-               'balanced, the mean of the many/medium/few accuracies present, for a long-tailed '
-               'val split when every class matters alike (overall top-1 there follows the head '
-               'classes); few, the few-shot accuracy, when the few-shot classes are the target')
 #: What :func:`choose_correction` recommends.
 CORRECTIONS = ('tde', 'deconfound', 'logit_adjustment', 'linear')
-
-
-def parse_alphas(grid: str) -> List[float]:
-    """The alphas of ``grid``, written ``'start:stop:step'`` (stop included) or ``'a,b,c'``.
-
-    A range holds ``start + i * step`` for i = 0, 1, ... up to ``stop`` (reached despite float
-    error), each rounded to 10 decimals, so ``'0:1:0.1'`` gives 0.0, 0.1, ..., 1.0 as typed. A
-    list is sorted and de-duplicated. Every alpha must be finite and >= 0.
-    """
-    def number(part: str) -> float:
-        try:
-            value = float(part)
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value):
-            raise ValueError(f'grid={grid!r}: {part!r} is not a finite number; give '
-                             'start:stop:step (e.g. 0:4:0.1) or a comma list (e.g. 0,1.5,3)')
-        return value
-
-    if ':' in grid:
-        parts = grid.split(':')
-        if len(parts) != 3:
-            raise ValueError(f'grid={grid!r}: a range is start:stop:step, e.g. 0:4:0.1')
-        start, stop, step = (number(part) for part in parts)
-        if step < 1e-10:
-            raise ValueError(f'grid={grid!r}: step={parts[2]} must be > 0, e.g. 0:4:0.1')
-        if stop < start:
-            raise ValueError(f'grid={grid!r}: stop={parts[1]} is below start={parts[0]}')
-        count = math.floor((stop - start) / step + 1e-9) + 1
-        alphas = [round(start + i * step, 10) for i in range(count)]
-    else:
-        alphas = sorted({number(part) for part in grid.split(',')})
-    if alphas[0] < 0:
-        raise ValueError(f'grid={grid!r}: alpha={alphas[0]} is negative; TDE needs alpha >= 0 '
-                         '(alpha=0 is the de-confounded model without TDE)')
-    return alphas
-
-
-def grid_argument(text: str) -> List[float]:
-    """:func:`parse_alphas` as the ``type`` of a command-line flag: its errors are raised as
-    ``argparse.ArgumentTypeError``, which argparse prints after the flag's name."""
-    try:
-        return parse_alphas(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def sweep_alphas(z: Tensor, c: Tensor, gt_labels: Tensor, alphas: Sequence[float],
@@ -161,33 +109,3 @@ def format_sweep(results: Sequence[Dict[str, float]], best: int, parameter: str 
                         for name in columns)
         lines.append(f'{"*" if index == best else " "} {metrics["alpha"]:8g}{cells}')
     return '\n'.join(lines)
-
-
-def plot_sweeps(sweeps: Sequence[Sequence[Dict[str, float]]], path: str, title: str,
-                marks: Dict[str, float]) -> None:
-    """Accuracy (%) of each group against alpha (paper Fig. 4) to a PNG.
-
-    Args:
-        sweeps (Sequence[list[dict]]): One :func:`sweep_alphas` result per seed, on the same
-            alphas; drawn as their mean with a min-max band when there are several.
-        path (str): The PNG to write.
-        title (str): The plot's title.
-        marks (dict[str, float]): Alphas to mark with a dashed line, by legend label.
-    """
-    from matplotlib.figure import Figure  # only plotting needs matplotlib
-    figure = Figure(figsize=(6, 4), tight_layout=True)
-    axes = figure.add_subplot()
-    alphas = [point['alpha'] for point in sweeps[0]]
-    for group in ('overall', *GROUPS):
-        if group not in sweeps[0][0]:
-            continue
-        curves = np.array([[point[group] for point in sweep] for sweep in sweeps])
-        line, = axes.plot(alphas, curves.mean(0), marker='.', label=group)
-        if len(sweeps) > 1:
-            axes.fill_between(alphas, curves.min(0), curves.max(0), color=line.get_color(),
-                              alpha=0.2)
-    for label, alpha in marks.items():
-        axes.axvline(alpha, color='grey', linestyle='--', label=label)
-    axes.set(xlabel='TDE parameter alpha', ylabel='top-1 accuracy (%)', title=title)
-    axes.legend()
-    figure.savefig(path, dpi=100)

@@ -104,9 +104,9 @@ class LongTailAccuracy(BaseMetric):
         if counts is None:
             raise ValueError(
                 'LongTailAccuracy needs the training images per class (train_class_counts): '
-                "add dict(type='TrainClassCountsHook') to custom_hooks, which counts them in "
-                "the training set of train_dataloader (configs inheriting mmcausal's "
-                '_base_/default_runtime.py have it in default_hooks), or pass '
+                "add default_hooks = dict(train_class_counts=dict(type='TrainClassCountsHook')) "
+                "as mmcausal's _base_/default_runtime.py does, which counts them in the training "
+                'set of train_dataloader, or pass '
                 "dict(type='LongTailAccuracy', train_class_counts=[...]), one count per class.")
         return counts
 

@@ -15,6 +15,8 @@ import torch
 from mmpretrain.apis import get_model
 
 from mmcausal.apis import head_features, load_for_analysis, split_terms
+from mmcausal.apis.analysis import class_removal, head_to_tail
+from mmcausal.causal import CausalClassifier
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'digits_lt', 'deconfound_resnet8_1xb32-30e_digits-lt-r100.py')
@@ -68,6 +70,26 @@ def test_split_terms_of_tde_and_of_logit_adjustment(checkpoints):
     torch.testing.assert_close(linear.c, log_prior.expand(500, 10))
     with pytest.raises(ValueError, match="has classifier='deconfound', not 'linear'"):
         split_terms(CONFIG, checkpoints['recorded'], 'test', linear=True)
+
+
+def test_class_removal_by_hand():
+    # K = 2 groups of 2 channels, tau / K = 1, gamma = 0: per group w^_ik . d_k
+    classifier = CausalClassifier(4, 2, num_heads=2, tau=2.0, gamma=0.0)
+    classifier.weight.data = torch.tensor([[3., 4., 1., 0.], [0., 1., 0., 2.]])
+    classifier.direction.vector.copy_(torch.tensor([1., 0., 0., 1.]))
+    # cos(x_k, d_k): sample 0 (1, 1), sample 1 (1 / sqrt(2), 0.8)
+    features = torch.tensor([[1., 0., 0., 3.], [1., 1., 3., 4.]])
+    removal = class_removal(classifier, features)
+    torch.testing.assert_close(removal.per_group, torch.tensor([[0.6, 0.], [0., 1.]]))
+    mean_cos = torch.tensor([(1 + 0.5**0.5) / 2, 0.9])
+    torch.testing.assert_close(removal.mean, torch.tensor([0.6 * mean_cos[0], mean_cos[1]]))
+    torch.testing.assert_close(removal.mean, classifier.logit_terms(features)[1].mean(0))
+    with pytest.raises(ValueError, match="classifier='linear' has no TDE removal"):
+        class_removal(CausalClassifier(4, 2, classifier='linear'), features)
+
+
+def test_head_to_tail_keeps_the_class_order_of_ties():
+    assert head_to_tail([5, 50, 5, 500]) == [3, 1, 0, 2]
 
 
 def test_zero_head_direction_is_refused(checkpoints):

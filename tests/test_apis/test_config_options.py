@@ -1,11 +1,16 @@
+import os
 import os.path as osp
+from collections import Counter
 
+import numpy as np
 import pytest
 from _checkout import REPO
 from mmengine.config import Config
+from mmpretrain.registry import DATASETS
+from PIL import Image
 
-from mmcausal.apis import (data_root_options, long_tailed_options, one_epoch_options,
-                           precision_options, tiny_run_options)
+from mmcausal.apis import (data_root_options, image_folder_options, long_tailed_options,
+                           one_epoch_options, precision_options, tiny_run_options)
 
 
 @pytest.mark.parametrize('config, keys', [
@@ -30,6 +35,33 @@ def test_data_root_options_reach_the_source_of_every_loader(config, keys):
         for part in key.split('.'):
             node = node[part]
         assert node == '/my/images'
+
+
+def test_image_folder_options_read_the_paper_configs_from_folders(cifar10_png_tiny):
+    """configs/cifar_lt from train/ and test/ class folders of real PNGs: the same wrappers,
+    the official test split from test/, and the RGB pixels of the files."""
+    path = osp.join(REPO, 'configs', 'cifar_lt',
+                    'deconfound_resnet32_1xb256-200e_cifar10-lt-r100.py')
+    cfg = Config.fromfile(path)
+    cfg.merge_from_dict(image_folder_options(path, cifar10_png_tiny))
+    assert cfg.data_preprocessor.to_rgb is True
+    cfg.train_dataloader.dataset.dataset.imbalance_ratio = 10
+    cfg.val_dataloader.dataset.dataset.update(imbalance_ratio=10, left_out_per_class=10)
+    import mmcausal  # noqa: F401  (registers the datasets)
+    train, val, test = (DATASETS.build(cfg[loader].dataset)
+                        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'))
+    counts = [int(80 * 10 ** (-i / 9)) for i in range(10)]  # the head takes all its 80
+    assert counts == [80, 61, 47, 37, 28, 22, 17, 13, 10, 8]
+    assert train.metainfo['train_class_counts'] == counts and len(train) == sum(counts)
+    labels = [val.get_data_info(i)['gt_label'] for i in range(len(val))]
+    assert Counter(labels) == {c: 10 for c in range(1, 10)}  # none of the head is left
+    assert len(test) == 200 and {test.get_data_info(i)['img_path'].split(os.sep)[-3]
+                                 for i in range(len(test))} == {'test'}
+    assert test.metainfo['classes'][0] == 'airplane' and test.metainfo['classes'][9] == 'truck'
+    item = test[0]  # BGR as decoded; the data preprocessor flips it to the file's RGB
+    info = test.get_data_info(0)
+    rgb = np.asarray(Image.open(info['img_path']).convert('RGB'))
+    assert np.array_equal(item['inputs'].numpy()[::-1].transpose(1, 2, 0), rgb)
 
 
 def test_long_tailed_options_reach_all_three_loaders():

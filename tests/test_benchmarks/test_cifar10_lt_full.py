@@ -1,6 +1,7 @@
 """benchmarks/cifar10_lt_full.sh: the configs keep the paper's schedule; a smoke run of the real
-command on 80 real CIFAR-10 JPEGs per class trains, scores and publishes, and the same command
-resumes instead of retraining; a rerun with other settings is refused."""
+command on 80 real CIFAR-10 PNGs per class (the paper's setting: official test split from
+``test/``) trains, scores and publishes, and the same command resumes instead of retraining; a
+rerun with other settings is refused; the JPEG setting runs from a folder of training images."""
 import glob
 import json
 import os
@@ -51,38 +52,64 @@ def run(data: str, work_dir: str, *args: str) -> subprocess.CompletedProcess:
                           timeout=900)
 
 
-def test_smoke_run_resumes_and_publishes(cifar10_jpg_tiny, tmp_path):
+def results(work_dir: str, name: str) -> dict:
+    with open(osp.join(work_dir, f'{name}.json')) as f:
+        return json.load(f)
+
+
+def test_paper_setting_smoke_run_resumes_and_publishes(cifar10_png_tiny, tmp_path):
     work_dir = str(tmp_path / 'work')
-    first = run(cifar10_jpg_tiny, work_dir)
+    first = run(cifar10_png_tiny, work_dir)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    assert 'deconfound 0/1 epochs, linear 0/1 epochs' in first.stdout
-    assert 'deconfound 1/1 epochs, linear 1/1 epochs' in first.stdout
-    with open(osp.join(work_dir, 'cifar10_lt_full.json')) as f:
-        result = json.load(f)
-    assert result['epochs'] == 1
+    assert 'seed0/deconfound 0/1 epochs, seed0/linear 0/1 epochs' in first.stdout
+    assert 'seed0/deconfound 1/1 epochs, seed0/linear 1/1 epochs' in first.stdout
+    result = results(work_dir, 'cifar10_lt_r100_paper')
+    assert (result['epochs'], result['test']) == (1, 'official')
     assert list(result['rows']) == ['linear', 'linear-la', 'linear-la-val', 'deconfound',
                                     'deconfound-tde', 'deconfound-tde-val']
-    # tiny_data_options: head 30 at ratio 10 -> int(30 * 10 ** (-i / 9))
+    # head 30 at ratio 10 -> int(30 * 10 ** (-i / 9)), drawn from the 80 images of each class
     assert result['train_class_counts'] == [30, 23, 17, 13, 10, 8, 6, 5, 3, 3]
+    assert result['setup']['seeds'] == [0]
     assert result['rows']['deconfound-tde']['alpha'] == 1.0
     tde = result['rows']['deconfound-tde']['overall'][0]
+    # on the 200 test images: a multiple of 0.5 %
+    assert tde * 2 == round(tde * 2)
     published = glob.glob(osp.join(work_dir, 'deconfound_*_epoch_1-*.pth'))
     assert len(published) == 1 and osp.isfile(
-        osp.join(work_dir, 'deconfound_resnet32_1xb256-200e_cifar10-jpg-lt-r100.log'))
+        osp.join(work_dir, 'deconfound_resnet32_1xb256-200e_cifar10-lt-r100.log'))
     weights = torch.load(published[0], weights_only=True)
     assert set(weights) == {'state_dict', 'meta'}  # no optimizer, no message hub
     assert 'head.classifier.direction.direction' in weights['state_dict']
 
     # The same command again: both models are at their last epoch, nothing is retrained, and the
     # scores come out the same.
-    checkpoint = osp.join(work_dir, 'deconfound', 'epoch_1.pth')
+    checkpoint = osp.join(work_dir, 'seed0', 'deconfound', 'epoch_1.pth')
     trained_at = os.path.getmtime(checkpoint)
-    again = run(cifar10_jpg_tiny, work_dir)
+    again = run(cifar10_png_tiny, work_dir)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert os.path.getmtime(checkpoint) == trained_at
-    with open(osp.join(work_dir, 'cifar10_lt_full.json')) as f:
-        assert json.load(f)['rows']['deconfound-tde']['overall'][0] == tde
+    assert results(work_dir, 'cifar10_lt_r100_paper')['rows']['deconfound-tde']['overall'][0] \
+        == tde
 
-    refused = run(cifar10_jpg_tiny, work_dir, '--precision', 'bf16')
+    refused = run(cifar10_png_tiny, work_dir, '--precision', 'bf16')
     assert refused.returncode != 0
     assert 'rerun with the same arguments to resume, or pass another --work-dir' in refused.stderr
+
+
+def test_jpg_setting_smoke_run(cifar10_jpg_tiny, tmp_path):
+    work_dir = str(tmp_path / 'work')
+    done = run(cifar10_jpg_tiny, work_dir, '--setting', 'jpg')
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    result = results(work_dir, 'cifar10_lt_full')
+    assert (result['epochs'], result['test']) == (1, 'held-out')
+    # tiny_data_options: head 30 at ratio 10, val and test 25 + 25 held out per class
+    assert result['train_class_counts'] == [30, 23, 17, 13, 10, 8, 6, 5, 3, 3]
+    assert len(glob.glob(osp.join(work_dir, 'linear_*_cifar10-jpg-lt-r100_epoch_1-*.pth'))) == 1
+
+
+def test_data_folder_errors_name_the_flag(tmp_path):
+    (tmp_path / 'train').mkdir()
+    missing = run(str(tmp_path), str(tmp_path / 'work'))
+    assert missing.returncode == 2
+    assert f'--data {tmp_path}: no test/ in it; pass the folder holding train/ and test/' \
+        in missing.stderr

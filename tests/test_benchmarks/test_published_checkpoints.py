@@ -5,8 +5,10 @@ import glob
 import hashlib
 import json
 import os.path as osp
+import subprocess
 import tarfile
 import uuid
+from typing import List, Tuple
 
 import mmengine
 import pytest
@@ -16,10 +18,13 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmcausal.apis import data_root_options
+from mmcausal.apis.checkpoints import ABSOLUTE_PATH
 
 RESULTS = osp.join(REPO, 'benchmarks', 'results')
 NAME = '{row}_resnet32_1xb256-200e_cifar10-jpg-lt-r100'
 CONFIG = osp.join(REPO, 'configs', 'cifar10_jpg_lt', NAME.format(row='deconfound-tde') + '.py')
+# Roots of the machines that made the artifacts, caught even where ABSOLUTE_PATH would not be.
+MACHINE_ROOTS = ('/work/', '/root/', '/tmp/', '/home/', '/check/')
 
 
 def published(row: str) -> str:
@@ -62,20 +67,75 @@ def test_deconfound_checkpoint_reproduces_the_reported_rows(cifar10_jpg_train, t
 
 
 def test_model_index_lists_the_checkpoints_with_their_metrics():
-    """model-index.yml -> configs/cifar10_jpg_lt/metafile.yml: every model's config and weights
-    exist, and its Top 1 Accuracy is the result's overall top-1 of its row."""
+    """model-index.yml -> configs/cifar10_jpg_lt/metafile.yml: the published models' weights are
+    the committed checkpoints, and each Top 1 Accuracy is the result's overall top-1 of its row."""
     with open(osp.join(RESULTS, 'cifar10_lt_full.json')) as f:
         rows = json.load(f)['rows']
     index = mmengine.load(osp.join(REPO, 'model-index.yml'))
-    assert index['Import'] == ['configs/cifar10_jpg_lt/metafile.yml']
+    assert 'configs/cifar10_jpg_lt/metafile.yml' in index['Import']
     models = {model['Name']: model for model in mmengine.load(
-        osp.join(REPO, index['Import'][0]))['Models']}
+        osp.join(REPO, 'configs', 'cifar10_jpg_lt', 'metafile.yml'))['Models'] if model['Results']}
     assert set(models) == {NAME.format(row=row)
                            for row in ('linear', 'deconfound', 'deconfound-tde')}
     for name, model in models.items():
         row = name.split('_')[0]
-        assert osp.isfile(osp.join(REPO, model['Config']))
+        assert model['Config'] == f'configs/cifar10_jpg_lt/{name}.py'
         assert osp.join(REPO, model['Weights']) == published(
             'linear' if row == 'linear' else 'deconfound')
         top1 = model['Results'][0]['Metrics']['Top 1 Accuracy']
         assert top1 == round(rows[row]['overall'][0], 2)
+
+
+def committed_artifacts() -> list:
+    """The files of benchmarks/results/ and configs/ that git tracks or would add (not ignored),
+    else, outside a git checkout, every file there; relative to the repository root."""
+    if osp.isdir(osp.join(REPO, '.git')):
+        listed = subprocess.run(
+            ['git', 'ls-files', '--cached', '--others', '--exclude-standard', 'benchmarks/results',
+             'configs'], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+        return [path for path in listed if osp.isfile(osp.join(REPO, path))]
+    return [osp.relpath(path, REPO) for folder in ('benchmarks/results', 'configs')
+            for path in glob.glob(osp.join(REPO, folder, '**', '*'), recursive=True)
+            if osp.isfile(path) and '__pycache__' not in path]
+
+
+def strings_of(value) -> list:
+    """Every string in a checkpoint's nested dicts, lists and tuples (keys included)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for key, item in value.items() for text in strings_of(key) + strings_of(item)]
+    if isinstance(value, (list, tuple)):
+        return [text for item in value for text in strings_of(item)]
+    return []
+
+
+def texts_of(path: str) -> Tuple[List[str], bool]:
+    """The text of an artifact and whether it is binary: a checkpoint's meta strings (loaded
+    weights-only), a text file's content, or an image's bytes as latin-1."""
+    if path.endswith('.pth'):
+        meta = torch.load(osp.join(REPO, path), map_location='cpu', weights_only=True)['meta']
+        return strings_of(meta), False
+    with open(osp.join(REPO, path), 'rb') as f:
+        content = f.read()
+    try:
+        return [content.decode('utf-8')], False
+    except UnicodeDecodeError:
+        return [content.decode('latin-1')], True
+
+
+def test_no_committed_artifact_names_a_path_of_the_machine():
+    """Checkpoints, logs, results and configs hold no absolute path (publish_checkpoint and
+    publish_log strip them to ``<local>/name``); binary files (the plots) no machine root."""
+    artifacts = committed_artifacts()
+    assert any(path.endswith('.pth') for path in artifacts)
+    assert any(path.endswith('.log') for path in artifacts)
+    found = {}
+    for path in artifacts:
+        texts, binary = texts_of(path)
+        paths = [root for text in texts for root in MACHINE_ROOTS if root in text]
+        if not binary:
+            paths += [match.group() for text in texts for match in ABSOLUTE_PATH.finditer(text)]
+        if paths:
+            found[path] = sorted(set(paths))
+    assert not found, f'absolute paths in committed artifacts: {found}'

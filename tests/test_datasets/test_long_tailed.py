@@ -136,6 +136,34 @@ def test_val_and_test_split_the_held_out_images():
         == [30, 17, 10, 6]
 
 
+def test_left_out_takes_what_the_draw_leaves():
+    """The paper's profile over the whole source, val from the images it leaves."""
+    source = FakeLabels([50] * 4)  # profile at ratio 5: 50, 29, 17, 10
+    train = LongTailedDataset(source, imbalance_ratio=5, seed=1)
+    left_out = LongTailedDataset(source, imbalance_ratio=5, seed=1, subset='left_out')
+    capped = LongTailedDataset(source, imbalance_ratio=5, seed=1, subset='left_out',
+                               left_out_per_class=25)
+    assert train.metainfo['train_class_counts'] == [50, 29, 17, 10]
+    assert left_out.metainfo['train_class_counts'] == [50, 29, 17, 10]
+    # 50 - n_i per class: the head has nothing left
+    assert Counter(labels_of(left_out)) == {1: 21, 2: 33, 3: 40}
+    assert Counter(labels_of(capped)) == {1: 21, 2: 25, 3: 25}
+    assert set(train.indices) | set(left_out.indices) == set(range(200))
+    assert not set(train.indices) & set(left_out.indices)
+    assert set(capped.indices) < set(left_out.indices)
+
+
+def test_left_out_beside_a_reservation():
+    source = FakeLabels([50] * 4)
+    common = dict(imbalance_ratio=5, seed=1, held_out_per_class=20)
+    held_out = LongTailedDataset(source, subset='held_out', **common)
+    train = LongTailedDataset(source, **common)  # 30, 17, 10, 6
+    left_out = LongTailedDataset(source, subset='left_out', **common)
+    assert Counter(labels_of(left_out)) == {1: 13, 2: 20, 3: 24}
+    assert set(train.indices) | set(left_out.indices) | set(held_out.indices) == set(range(200))
+    assert not set(left_out.indices) & (set(train.indices) | set(held_out.indices))
+
+
 def test_built_from_config_with_pipeline():
     """The demo's data: digits at ratio 50, 50 held out per class."""
     common = dict(type='LongTailedDataset', imbalance_ratio=50, held_out_per_class=50)
@@ -165,6 +193,7 @@ def test_built_from_config_with_pipeline():
     (dict(subset='test', held_out_per_class=20), 'needs val_per_class'),
     (dict(subset='val', held_out_per_class=20, val_per_class=20), 'val_per_class < held_out'),
     (dict(held_out_per_class=0), 'held_out_per_class must be >= 1'),
+    (dict(subset='left_out', left_out_per_class=0), 'left_out_per_class must be >= 1'),
     (dict(imbalance_ratio=100), 'leaves class 8 empty'),  # int(50 * 100 ** (-8 / 9)) = 0
     (dict(imbalance_ratio=10, max_per_class=60), "class 'c0' has 50 images, fewer than the 60"),
     (dict(subset='held_out', held_out_per_class=50, imbalance_ratio=2),

@@ -1,9 +1,12 @@
-"""A small Cascade Mask R-CNN with the TDE head on a tiny LVIS v0.5 dataset, through the Runner.
+"""The Cascade Mask R-CNN of the LVIS-mini deconfound-TDE config through the Runner, on scenes of
+real pixels from tools/dataset_converters/lvis_mini.py.
 
-The dataset is built in a tmp dir from LVIS v0.5's 1230 categories (ids and names as mmdet's
-``LVISV05Dataset`` knows them) and generated images, without the real data folder; the model is
-the one of the deconfound-TDE LVIS config, shrunk to run on a CPU. LVIS evaluation on the real
-annotation file is tested in tests/test_evaluation/test_lvis_real_annotations.py.
+The scenes are generated in a tmp dir from the real Fashion-MNIST files and CIFAR-10
+photographs of the data folder (tests/conftest.py) with 120 training scenes for the head
+category, so that the categories span LVIS's three frequency groups (1 frequent, 9 common, 10
+rare); the model trains on 2 of the training scenes and is tested on the 10 test scenes. LVIS
+evaluation on the real annotation file is tested in
+tests/test_evaluation/test_lvis_real_annotations.py.
 """
 import copy
 import json
@@ -11,13 +14,12 @@ import os.path as osp
 import subprocess
 import sys
 
-import mmcv
 import numpy as np
 import pycocotools.mask as mask_utils
 import pytest
 import torch
 from _checkout import REPO, checkout_env
-from mmdet.datasets import LVISV05Dataset
+from _tools import load_script
 from mmdet.evaluation import LVISMetric
 from mmdet.registry import MODELS
 from mmengine.config import Config, ConfigDict
@@ -27,52 +29,26 @@ from mmengine.structures import InstanceData
 import mmcausal  # noqa: F401  (registers the head and the hook; patches lvis for NumPy 2)
 from mmcausal.models import TDEShared2FCBBoxHead
 
-CONFIG = osp.join(REPO, 'configs', 'lvis',
-                  'deconfound-tde_cascade-mask-rcnn_r101_fpn_8xb2-20e_lvis-v0.5.py')
-HEIGHT, WIDTH = 96, 128
-# (image id, [x, y, w, h], frequency of the category): one category of each frequency group.
-OBJECTS = [(1, [8, 8, 40, 32], 'f'), (1, [60, 40, 50, 40], 'c'), (2, [20, 16, 64, 56], 'r')]
-
-
-def lvis_v05_categories() -> list:
-    """The 1230 categories of an LVIS v0.5 annotation file: ids 1 to 1230 with the names of
-    mmdet's ``LVISV05Dataset``, in its order. Their frequency groups are set here, not the real
-    ones: id 1 is rare, id 2 common, the others frequent (these tests need one of each)."""
-    names = LVISV05Dataset.METAINFO['classes']
-    frequency = {1: 'r', 2: 'c'}
-    return [dict(id=i, name=name, frequency=frequency.get(i, 'f'))
-            for i, name in enumerate(names, start=1)]
+CONFIG = osp.join(REPO, 'configs', 'lvis_mini',
+                  'deconfound-tde_cascade-mask-rcnn_r18-w16_fpn_1xb4-onecycle-4e_lvis-mini.py')
+NUM_CLASSES = 20
+SIZE = 128  # the scenes are SIZE x SIZE
 
 
 @pytest.fixture(scope='module')
-def tiny_lvis(tmp_path_factory) -> dict:
-    """Two generated 96x128 images with one r, one c and one f object, in LVIS v0.5 format."""
-    categories = lvis_v05_categories()
-    assert len(categories) == 1230
-    first_of = {}
-    for category in categories:
-        first_of.setdefault(category['frequency'], category['id'])
-    root = tmp_path_factory.mktemp('lvis')
-    rng = np.random.default_rng(0)
-    images = []
-    for image_id in (1, 2):
-        image = rng.integers(0, 60, (HEIGHT, WIDTH, 3), dtype=np.uint8)
-        for obj_image, (x, y, w, h), _ in OBJECTS:
-            if obj_image == image_id:
-                image[y:y + h, x:x + w] = rng.integers(100, 256, 3, dtype=np.uint8)
-        mmcv.imwrite(image, str(root / 'images' / f'{image_id:012d}.jpg'))
-        images.append(dict(id=image_id, file_name=f'{image_id:012d}.jpg', height=HEIGHT,
-                           width=WIDTH, neg_category_ids=[], not_exhaustive_category_ids=[]))
-    annotations = [
-        dict(id=i + 1, image_id=image_id, category_id=first_of[frequency], bbox=[x, y, w, h],
-             area=w * h, segmentation=[[x, y, x + w, y, x + w, y + h, x, y + h]])
-        for i, (image_id, (x, y, w, h), frequency) in enumerate(OBJECTS)
-    ]
-    ann_file = root / 'lvis_v0.5_tiny.json'
-    ann_file.write_text(
-        json.dumps(dict(images=images, annotations=annotations, categories=categories)))
-    return dict(ann_file=str(ann_file), img_dir=str(root / 'images') + '/',
-                annotations=annotations, cat_ids=[c['id'] for c in categories])
+def tiny_lvis(shared_data, cifar10_jpg_tiny, tmp_path_factory) -> dict:
+    """LVIS-mini with 120 training scenes of the head category (268 training scenes; 1 f, 9 c and
+    10 r categories) and each category in 1 val and 1 test scene (10 scenes each)."""
+    root = str(tmp_path_factory.mktemp('lvis_mini'))
+    lvis_mini = load_script('tools/dataset_converters/lvis_mini.py')
+    lvis_mini.generate(osp.join(shared_data, 'fashion-mnist'), cifar10_jpg_tiny, root, head=120,
+                       val_per_category=1, test_per_category=1)
+    ann_file = osp.join(root, 'annotations', 'lvis_mini_test.json')
+    with open(ann_file) as f:
+        test = json.load(f)
+    assert {c['frequency'] for c in test['categories']} == {'r', 'c', 'f'}
+    return dict(root=root, ann_file=ann_file, images=test['images'],
+                annotations=test['annotations'], cat_ids=[c['id'] for c in test['categories']])
 
 
 @pytest.fixture(scope='module')
@@ -81,38 +57,26 @@ def lvis_config() -> Config:
 
 
 def tiny_model(config: Config) -> ConfigDict:
-    """The model of the deconfound-TDE LVIS v0.5 config (1230 classes, TDE heads with alpha=1.5
-    and background exemption) with ResNet-18 at 8 base channels, 16-channel FPN and RoI
-    features, 32-d shared FCs, a one-conv mask head, and few proposals and RoIs."""
+    """The model of the deconfound-TDE LVIS-mini config (20 classes, TDE heads with alpha=1.5
+    and background exemption) with fewer proposals and RoIs."""
     model = copy.deepcopy(config.model)
-    model.backbone.update(depth=18, base_channels=8, init_cfg=None)
-    model.neck.update(in_channels=[8, 16, 32, 64], out_channels=16)
-    model.rpn_head.update(in_channels=16, feat_channels=16)
-    model.roi_head.bbox_roi_extractor.out_channels = 16
-    model.roi_head.mask_roi_extractor.out_channels = 16
-    model.roi_head.mask_roi_extractor.roi_layer.output_size = 7
-    for head in model.roi_head.bbox_head:
-        head.update(in_channels=16, fc_out_channels=32)
-    model.roi_head.mask_head.update(in_channels=16, conv_out_channels=8, num_convs=1)
     model.train_cfg.rpn.sampler.num = 32
     model.train_cfg.rpn_proposal.update(nms_pre=64, max_per_img=32)
     for stage in model.train_cfg.rcnn:
-        stage.mask_size = 14
         stage.sampler.num = 16
     model.test_cfg.rpn.update(nms_pre=64, max_per_img=16)
     model.test_cfg.rcnn.max_per_img = 20
     return model
 
 
-def lvis_loader(data: dict, test_mode: bool) -> dict:
-    pipeline = [dict(type='LoadImageFromFile'),
-                dict(type='LoadAnnotations', with_bbox=True, with_mask=True)]
-    if test_mode:
-        pipeline += [dict(type='Resize', scale=(WIDTH, HEIGHT), keep_ratio=True)]
-    pipeline += [dict(type='PackDetInputs')]
-    dataset = dict(type='LVISV05Dataset', ann_file=data['ann_file'],
-                   data_prefix=dict(img=data['img_dir']), test_mode=test_mode, pipeline=pipeline)
-    return dict(dataset=dataset, batch_size=2, num_workers=0,
+def lvis_loader(config: Config, data: dict, test_mode: bool) -> dict:
+    """The config's test loader on the test scenes, or its training loader on 2 training scenes
+    in a fixed order."""
+    loader = copy.deepcopy(config.test_dataloader if test_mode else config.train_dataloader)
+    loader.dataset.data_root = data['root'] + '/'
+    if not test_mode:
+        loader.dataset.indices = 2
+    return dict(dataset=loader.dataset, batch_size=2, num_workers=0,
                 sampler=dict(type='DefaultSampler', shuffle=False))
 
 
@@ -120,10 +84,10 @@ def test_one_train_iteration_and_test_step_through_the_runner(tiny_lvis, lvis_co
     runner = Runner(
         model=tiny_model(lvis_config),
         work_dir=str(tmp_path),
-        train_dataloader=lvis_loader(tiny_lvis, test_mode=False),
+        train_dataloader=lvis_loader(lvis_config, tiny_lvis, test_mode=False),
         train_cfg=dict(by_epoch=False, max_iters=1),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.001, momentum=0.9)),
-        test_dataloader=lvis_loader(tiny_lvis, test_mode=True),
+        test_dataloader=lvis_loader(lvis_config, tiny_lvis, test_mode=True),
         test_cfg=dict(),
         test_evaluator=dict(type='LVISMetric', ann_file=tiny_lvis['ann_file'],
                             metric=['bbox', 'segm']),
@@ -154,7 +118,7 @@ def test_one_train_iteration_and_test_step_through_the_runner(tiny_lvis, lvis_co
 
     for stage, head in enumerate(heads):
         (stage_features, ), (stage_labels, ) = features[stage], labels[stage]
-        foreground = stage_labels < 1230
+        foreground = stage_labels < NUM_CLASSES
         assert 0 < int(foreground.sum()) < len(stage_labels)
         # d = 0.9 * 0 + mean foreground feature (SGD momentum 0.9, one step from d = 0).
         direction = head.fc_cls.direction.vector
@@ -174,15 +138,15 @@ def test_cascade_averages_stage_probabilities_without_a_second_softmax(lvis_conf
     model = MODELS.build(tiny_model(lvis_config)).eval()
     heads = model.roi_head.bbox_head
     for head in heads:
-        head.fc_cls.direction.vector.copy_(torch.rand(32))
+        head.fc_cls.direction.vector.copy_(torch.rand(head.fc_out_channels))
     stage_scores = []
     for head in heads:
         head.register_forward_hook(lambda module, args, out: stage_scores.append(out[0]))
     proposals = torch.tensor([[4., 4., 40., 40.], [30., 20., 90., 60.], [0., 0., 64., 64.]])
-    meta = dict(img_shape=(64, 96), ori_shape=(64, 96), scale_factor=(1., 1.))
+    meta = dict(img_shape=(SIZE, SIZE), ori_shape=(SIZE, SIZE), scale_factor=(1., 1.))
 
     with torch.no_grad():
-        x = model.extract_feat(torch.randn(1, 3, 64, 96))
+        x = model.extract_feat(torch.randn(1, 3, SIZE, SIZE))
         result, = model.roi_head.predict_bbox(x, [meta], [InstanceData(bboxes=proposals)],
                                               rcnn_test_cfg=None)
 
@@ -193,23 +157,23 @@ def test_cascade_averages_stage_probabilities_without_a_second_softmax(lvis_conf
 
 
 def test_lvis_metric_gives_ap_1_on_perfect_predictions(tiny_lvis):
-    """Each category has one detection, a perfect one with score 1: precision is 1 at every
-    recall threshold, so its AP is 1, and so is every mean over categories (AP, APr, APc, APf)."""
+    """Each object of the test scenes is detected once, perfectly, with score 1: precision is 1
+    at every recall threshold, so every category's AP is 1, and so is every mean over
+    categories (AP, APr, APc, APf)."""
     metric = LVISMetric(ann_file=tiny_lvis['ann_file'], metric=['bbox', 'segm'])
     metric.dataset_meta = dict(classes=tuple(str(i) for i in tiny_lvis['cat_ids']))
     label_of = {cat_id: label for label, cat_id in enumerate(tiny_lvis['cat_ids'])}
     samples = []
-    for image_id in (1, 2):
-        anns = [a for a in tiny_lvis['annotations'] if a['image_id'] == image_id]
-        masks = [mask_utils.decode(mask_utils.merge(
-            mask_utils.frPyObjects(a['segmentation'], HEIGHT, WIDTH))) for a in anns]
+    for image in tiny_lvis['images']:
+        anns = [a for a in tiny_lvis['annotations'] if a['image_id'] == image['id']]
+        masks = [mask_utils.decode(a['segmentation']) for a in anns]
         pred = dict(
             bboxes=torch.tensor([[x, y, x + w, y + h] for x, y, w, h in (a['bbox'] for a in anns)],
                                 dtype=torch.float),
             scores=torch.ones(len(anns)),
             labels=torch.tensor([label_of[a['category_id']] for a in anns]),
             masks=torch.from_numpy(np.stack(masks)).bool())
-        samples.append(dict(img_id=image_id, ori_shape=(HEIGHT, WIDTH), pred_instances=pred))
+        samples.append(dict(img_id=image['id'], ori_shape=(SIZE, SIZE), pred_instances=pred))
     metric.process({}, copy.deepcopy(samples))
 
     results = metric.evaluate(size=len(samples))
@@ -220,11 +184,11 @@ def test_lvis_metric_gives_ap_1_on_perfect_predictions(tiny_lvis):
 
 
 def test_train_and_test_tools_run_the_lvis_config(tiny_lvis, lvis_config, tmp_path):
-    """tools/train.py and tools/test.py on the real LVIS config, shrunk to the tiny model/data."""
+    """tools/train.py and tools/test.py on the LVIS-mini config, shrunk to the tiny model/data."""
     cfg = copy.deepcopy(lvis_config)
     cfg.model = tiny_model(lvis_config)
-    cfg.train_dataloader = lvis_loader(tiny_lvis, test_mode=False)
-    cfg.test_dataloader = lvis_loader(tiny_lvis, test_mode=True)
+    cfg.train_dataloader = lvis_loader(lvis_config, tiny_lvis, test_mode=False)
+    cfg.test_dataloader = lvis_loader(lvis_config, tiny_lvis, test_mode=True)
     cfg.test_evaluator = dict(type='LVISMetric', ann_file=tiny_lvis['ann_file'], metric=['bbox'])
     cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=1, val_interval=1)
     cfg.val_dataloader = cfg.val_evaluator = cfg.val_cfg = None

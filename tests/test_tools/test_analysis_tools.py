@@ -2,8 +2,9 @@
 
 The sweep's numbers are checked against the Runner's ``test()`` with ``model.head.alpha`` set (the
 path of tools/test.py), and the feature statistics against a forward pass written out here. The
-library under the tools is tested in tests/test_apis/test_analysis.py (loading, refusals) and
-tests/test_evaluation/test_alpha_sweep.py (alpha grids, scoring, selection).
+library under the tools is tested in tests/test_apis/test_analysis.py (loading, refusals),
+tests/test_apis/test_arguments.py (alpha grids) and tests/test_evaluation/test_alpha_sweep.py
+(scoring, selection).
 """
 import json
 import os
@@ -15,6 +16,7 @@ import uuid
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from _checkout import REPO, checkout_env
 from _reference import reference_logits
 from _tools import load_tool
@@ -132,6 +134,8 @@ def test_feature_stats_match_a_direct_computation(checkpoint, tmp_path):
     z = reference_logits(x, weight, direction, 'deconfound', num_heads=2, alpha=0, tau=16.0,
                          gamma=1 / 32)
     correct = z.argmax(dim=1) == labels
+    mean_cos = torch.stack([F.cosine_similarity(x[:, 32 * k:32 * (k + 1)], d_groups[k][None])
+                            for k in (0, 1)], dim=1).mean(0)
     for c in (0, 9):
         assert classes[c]['samples'] == 50
         assert classes[c]['accuracy'] == pytest.approx(
@@ -140,6 +144,9 @@ def test_feature_stats_match_a_direct_computation(checkpoint, tmp_path):
             w_k, d_k = w_groups[c, k], d_groups[k]
             assert classes[c]['direction_logits'][k] == pytest.approx(
                 8 * (w_k @ d_k / d_k.norm()).item() / (w_k.norm().item() + 1 / 32), rel=1e-5)
+        # the logit TDE removes per unit alpha, averaged over all 500 samples of the split
+        assert classes[c]['mean_removal'] == pytest.approx(
+            (mean_cos * torch.tensor(classes[c]['direction_logits'])).sum().item(), rel=1e-5)
         assert classes[c]['mean_feature_norm'] == pytest.approx(
             x[labels == c].norm(dim=1).mean().item(), rel=1e-5)
         assert classes[c]['weight_norm'] == pytest.approx(weight[c].norm().item(), rel=1e-6)

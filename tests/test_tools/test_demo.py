@@ -1,6 +1,7 @@
 """tools/demo.py: the digits demo end to end, the CIFAR-10-LT demo on 80 real images per class
 (``--smoke``), the fallback to digits where CIFAR-10 can be neither found nor downloaded, and
-its flag errors; the options that read mmpretrain's CIFAR10, in the merged config."""
+its flag errors; the demo's configs of mmpretrain's CIFAR10 and of a folder, and ``--smoke`` on
+both."""
 import importlib.util
 import os.path as osp
 import subprocess
@@ -11,7 +12,7 @@ import pytest
 from _checkout import REPO, checkout_env
 from mmengine.config import Config
 
-TABLE_HEADER = ['model', 'many', 'medium', 'few', 'overall']
+TABLE_HEADER = ['model', 'overall', 'many', 'medium', 'few']
 
 
 def run_demo(*flags: str, timeout: int = 900) -> List[str]:
@@ -64,7 +65,7 @@ def test_cifar10_on_a_tiny_folder(cifar10_jpg_tiny, tmp_path):
     rows = table(lines, 4)
     assert list(rows) == ['baseline (linear)', 'linear + logit adjustment (t=1)',
                           'de-confound (alpha=0)', 'de-confound-TDE (alpha=1)']
-    for name, (many, medium, few, overall) in rows.items():
+    for name, (overall, many, medium, few) in rows.items():
         assert many == '-', name  # no class has > 100 training images
         assert all(0 <= float(value) <= 100 for value in (medium, few, overall)), name
     assert osp.isfile(tmp_path / 'alpha_sweep.png')
@@ -89,15 +90,20 @@ def test_without_cifar10_it_says_so_in_one_line_and_runs_digits(monkeypatch, cap
 
 
 def test_cifar10_of_mmpretrain_in_the_configs(monkeypatch):
-    """Without --data the configs' long-tailed subsets read mmpretrain's CIFAR10 arrays (RGB,
-    no image files), with the demo's budget; checked in the merged config (no download)."""
+    """Without --data the demo trains the ``array`` configs: the long-tailed subsets of
+    mmpretrain's CIFAR10 arrays (RGB, no image files) on the demo's budget (no download)."""
     demo = load_demo()
     monkeypatch.setattr(demo, 'CIFAR10', lambda **kwargs: None)  # found
-    cfg = Config.fromfile(osp.join(demo.CONFIGS, 'cifar10_jpg_lt',
-                                   f'deconfound_{demo.CIFAR10_CONFIG}'))
-    cfg.merge_from_dict(demo.cifar10_options(None, smoke=False))
+    configs, options = demo.cifar10_setup(None, smoke=False)
+    assert options == {}
+    assert configs == {row: osp.join(REPO, 'configs', 'cifar10_jpg_lt', f'{row}_resnet8_1xb128-'
+                                     'onecycle-6e_cifar10-array-lt-r100.py')
+                       for row in ('linear', 'deconfound')}
+    linear, cfg = (Config.fromfile(configs[row]) for row in ('linear', 'deconfound'))
+    assert (linear.model.head.classifier, cfg.model.head.classifier) == ('linear', 'deconfound')
     assert (cfg.model.backbone.depth, cfg.train_cfg.max_epochs) == (8, 6)
     assert cfg.param_scheduler[0].total_steps == 6 and cfg.data_preprocessor.to_rgb is False
+    assert cfg.param_scheduler[0].type == 'OneCycleLR'
     for loader, subset, first in (('train_dataloader', 'train', 'RandomCrop'),
                                   ('val_dataloader', 'val', 'PackInputs'),
                                   ('test_dataloader', 'test', 'PackInputs')):
@@ -112,6 +118,24 @@ def test_cifar10_of_mmpretrain_in_the_configs(monkeypatch):
         assert (source.type, source.data_root, source.split) == ('CIFAR10', 'data/cifar10',
                                                                  'train')
         assert source.pipeline[0].type == first and source.pipeline[-1].type == 'PackInputs'
+
+
+@pytest.mark.parametrize('source', ['array', 'jpg'])
+def test_smoke_shrinks_the_long_tailed_subset_of_either_source(source, tmp_path, monkeypatch):
+    demo = load_demo()
+    monkeypatch.setattr(demo, 'CIFAR10', lambda **kwargs: None)  # found
+    configs, options = demo.cifar10_setup(None if source == 'array' else str(tmp_path),
+                                          smoke=True)
+    cfg = Config.fromfile(configs['deconfound'])
+    cfg.merge_from_dict(options)
+    assert (cfg.train_cfg.max_epochs, cfg.param_scheduler[0].total_steps) == (1, 1)
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        long_tailed = cfg[loader].dataset if source == 'array' else cfg[loader].dataset.dataset
+        assert (long_tailed.type, long_tailed.imbalance_ratio, long_tailed.max_per_class,
+                long_tailed.held_out_per_class, long_tailed.val_per_class) == (
+                    'LongTailedDataset', 10, 30, 50, 25)
+        data_root = long_tailed.dataset.data_root
+        assert data_root == ('data/cifar10' if source == 'array' else str(tmp_path))
 
 
 @pytest.mark.parametrize('flags, message', [

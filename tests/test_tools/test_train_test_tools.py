@@ -1,7 +1,9 @@
 """tools/train.py, tools/test.py and tools/dist_train.sh on the demo's digits config, for real.
 
 Each test runs the tool as a user does, in a subprocess, for a few short epochs on the CPU; the
-command-line errors are checked by calling the tool's ``main()`` in this process.
+command-line errors and what each flag sets in the config (``--alpha`` also on an LVIS config)
+are checked by calling the tool's functions in this process; tools/slurm_test.sh with a stand-in
+``srun``.
 """
 import glob
 import json
@@ -18,11 +20,14 @@ from _dist import free_port
 from _tools import load_script
 from mmengine import load
 from mmengine.config import Config
-from mmpretrain.registry import DATASETS
+from mmengine.registry import init_default_scope
+from mmpretrain.registry import DATASETS, MODELS
 
 import mmcausal  # noqa: F401  (registers LongTailedDataset, SklearnDigits)
 
 CONFIG = osp.join(REPO, 'configs', 'digits_lt', 'deconfound_resnet8_1xb32-30e_digits-lt-r100.py')
+LVIS_CONFIG = osp.join(REPO, 'configs', 'lvis',
+                       'deconfound-tde_cascade-mask-rcnn_r101_fpn_8xb2-20e_lvis-v0.5.py')
 
 
 def epochs(n: int) -> list:
@@ -71,8 +76,9 @@ def test_test_tool_changes_alpha_without_retraining(checkpoint, tmp_path):
     metrics, scores = {}, {}
     for alpha in (0.0, 2.0):
         work_dir, out = tmp_path / f'alpha{alpha}', tmp_path / f'alpha{alpha}.pkl'
-        run(sys.executable, 'tools/test.py', CONFIG, checkpoint, '--work-dir', str(work_dir),
-            '--out', str(out), '--cfg-options', f'model.head.alpha={alpha}')
+        output = run(sys.executable, 'tools/test.py', CONFIG, checkpoint, '--work-dir',
+                     str(work_dir), '--out', str(out), '--alpha', str(alpha))
+        assert f'--alpha {alpha}: model.head.alpha = {alpha}\n' in output
         with open(only(str(work_dir / '*' / '*.json'))) as f:
             metrics[alpha] = json.load(f)
         predictions = load(str(out))
@@ -86,6 +92,27 @@ def test_test_tool_changes_alpha_without_retraining(checkpoint, tmp_path):
                    for group in ('overall', 'many', 'medium', 'few'))
     assert not torch.allclose(scores[0.0], scores[2.0])  # TDE changed the predictions ...
     assert metrics[0.0] != metrics[2.0]  # ... and so the accuracies
+
+    # --amp: autocast (bf16 on the CPU) moves at most a few of the 500 predictions
+    work_dir = tmp_path / 'amp'
+    run(sys.executable, 'tools/test.py', CONFIG, checkpoint, '--work-dir', str(work_dir),
+        '--alpha', '2.0', '--amp')
+    with open(only(str(work_dir / '*' / '*.json'))) as f:
+        amp = json.load(f)
+    assert amp['long_tail/overall'] == pytest.approx(metrics[2.0]['long_tail/overall'], abs=1)
+
+
+def test_train_without_validation_in_bf16(tmp_path):
+    """``--no-validate --amp`` on the CPU: no val loop, and CPUAmpOptimWrapper's bf16 autocast."""
+    if torch.cuda.is_available():
+        pytest.skip('--amp is bf16 on the CPU only')
+    output = run(sys.executable, 'tools/train.py', CONFIG, '--work-dir', str(tmp_path), '--amp',
+                 '--no-validate', '--no-persistent-workers', '--cfg-options', *epochs(1))
+    with open(only(str(tmp_path / '*' / '*.log'))) as f:
+        log = f.read()
+    assert "type='CPUAmpOptimWrapper'" in log and 'Epoch(val)' not in log, output[-3000:]
+    assert 'long_tail/overall' not in log
+    assert osp.isfile(tmp_path / 'epoch_1.pth')
 
 
 def test_dist_train_on_two_cpu_processes(tmp_path):
@@ -166,3 +193,75 @@ def test_auto_scale_lr_scales_by_the_batch_size(tmp_path):
         '--auto-scale-lr', '--cfg-options', *epochs(1))
     state = torch.load(str(tmp_path / 'work' / 'epoch_1.pth'), map_location='cpu')
     assert state['optimizer']['param_groups'][0]['initial_lr'] == pytest.approx(0.05)
+
+
+# ----------------------------------------------------------------- what each flag sets
+def merged(tool: str, monkeypatch, *argv: str) -> Config:
+    """The config ``tools/{tool}.py`` runs with the command line ``argv``."""
+    monkeypatch.setattr(sys, 'argv', [f'tools/{tool}.py', *argv])
+    script = load_script(f'tools/{tool}.py')
+    args = script.parse_args()
+    return script.merge_args(Config.fromfile(args.config), args)
+
+
+def test_alpha_on_the_classification_head(monkeypatch, capsys, tmp_path):
+    cfg = merged('test', monkeypatch, CONFIG, 'epoch_3.pth', '--work-dir', str(tmp_path),
+                 '--alpha', '2.0')
+    assert capsys.readouterr().out == '--alpha 2.0: model.head.alpha = 2.0\n'
+    init_default_scope('mmpretrain')
+    assert MODELS.build(cfg.model).head.classifier.alpha == 2.0
+
+
+def test_alpha_on_every_stage_of_an_lvis_cascade(monkeypatch, capsys, tmp_path):
+    cfg = merged('test', monkeypatch, LVIS_CONFIG, 'epoch_20.pth', '--work-dir', str(tmp_path),
+                 '--alpha', '2.0')
+    assert capsys.readouterr().out == (
+        '--alpha 2.0: model.roi_head.bbox_head.0.alpha = 2.0, '
+        'model.roi_head.bbox_head.1.alpha = 2.0, model.roi_head.bbox_head.2.alpha = 2.0\n')
+    detectors = pytest.importorskip('mmdet.registry').MODELS
+    init_default_scope('mmdet')
+    heads = detectors.build(cfg.model).roi_head.bbox_head
+    assert [head.fc_cls.alpha for head in heads] == [2.0, 2.0, 2.0]  # the config's are 1.5
+
+
+def test_alpha_without_a_tde_head_names_the_flag(monkeypatch, tmp_path):
+    config = tmp_path / 'digits_linear_cls_head.py'
+    config.write_text(f'_base_ = {CONFIG!r}\nmodel = dict(head=dict(_delete_=True, '
+                      "type='LinearClsHead', num_classes=10, in_channels=64))\n")
+    with pytest.raises(ValueError, match=r'--alpha 1.0: the model has no TDE head \(model.head '
+                       r'or model.roi_head.bbox_head of a type in'):
+        merged('test', monkeypatch, str(config), 'epoch_3.pth', '--alpha', '1')
+
+
+def test_amp_is_bf16_on_the_cpu_and_fp16_on_a_gpu(monkeypatch, tmp_path):
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    cfg = merged('train', monkeypatch, CONFIG, '--work-dir', str(tmp_path), '--amp')
+    assert cfg.optim_wrapper.type == 'CPUAmpOptimWrapper'
+    assert cfg.optim_wrapper.optimizer == Config.fromfile(CONFIG).optim_wrapper.optimizer
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    cfg = merged('train', monkeypatch, CONFIG, '--work-dir', str(tmp_path), '--amp')
+    assert (cfg.optim_wrapper.type, cfg.optim_wrapper.loss_scale) == ('AmpOptimWrapper',
+                                                                      'dynamic')
+
+
+def test_dataloader_switches(monkeypatch, tmp_path):
+    cfg = merged('train', monkeypatch, CONFIG, '--work-dir', str(tmp_path), '--no-validate',
+                 '--no-pin-memory', '--no-persistent-workers')
+    assert (cfg.val_cfg, cfg.val_dataloader, cfg.val_evaluator) == (None, None, None)
+    for loader in ('train_dataloader', 'test_dataloader'):
+        assert (cfg[loader].pin_memory, cfg[loader].persistent_workers) == (False, False)
+    cfg = merged('test', monkeypatch, CONFIG, 'epoch_3.pth', '--work-dir', str(tmp_path),
+                 '--no-pin-memory', '--amp')
+    assert cfg.test_dataloader.pin_memory is False and cfg.test_cfg.fp16 is True
+
+
+def test_slurm_test_runs_the_test_tool_on_every_task(tmp_path):
+    srun = tmp_path / 'srun'
+    srun.write_text('#!/usr/bin/env bash\necho "srun $*"\n')
+    srun.chmod(0o755)
+    output = run('bash', 'tools/slurm_test.sh', 'gpu', 'tde-test', CONFIG, 'epoch_3.pth',
+                 '--alpha', '2.0', GPUS='16', PATH=f'{tmp_path}:{os.environ["PATH"]}')
+    line, = [line for line in output.splitlines() if line.startswith('srun ')]
+    assert line == ('srun -p gpu --job-name=tde-test --gres=gpu:8 --ntasks=16 '
+                    '--ntasks-per-node=8 --cpus-per-task=5 --kill-on-bad-exit=1 python -u '
+                    f'tools/test.py {CONFIG} epoch_3.pth --launcher=slurm --alpha 2.0')

@@ -15,9 +15,11 @@ few-shot by the thresholds of the split's ``LongTailAccuracy``:
 - ``feature_stats.json``: ``alpha`` (the config's), ``classes`` (per class, head to tail:
   ``class``, ``name``, ``train_count``, ``group``, ``samples``, ``mean_feature_norm`` and
   ``accuracy`` (top-1 in % of the model as configured, TDE when ``alpha`` > 0; null without
-  samples), ``weight_norm`` and ``direction_logits``: per channel group k the logit that TDE
+  samples), ``weight_norm``, ``direction_logits``: per channel group k the logit that TDE
   removes from class i per unit ``alpha * cos(x_k, d_k)``, ``(tau/K) w_ik.d_k / (||w_ik|| +
-  gamma)`` for de-confound with d_k the unit head direction (null for a linear classifier)),
+  gamma)`` for de-confound with d_k the unit head direction, and ``mean_removal``: the logit
+  TDE removes from class i per unit alpha, averaged over the split's samples (both
+  :func:`mmcausal.apis.analysis.class_removal`; null for a linear classifier)),
   ``cos_bin_edges`` and ``cos_to_head_direction`` (per channel group k and frequency group:
   ``samples``, ``mean``, ``counts`` over the bins).
 
@@ -41,6 +43,7 @@ from matplotlib.patches import Patch
 from mmengine.config import DictAction
 
 from mmcausal.apis import SPLITS, default_work_dir, head_features, load_for_analysis
+from mmcausal.apis.analysis import class_removal, head_to_tail
 from mmcausal.causal import split_groups
 from mmcausal.evaluation import GROUP_COLORS, GROUPS, LongTailAccuracy, class_accuracy
 
@@ -133,18 +136,18 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         cos = cos_to_head_direction(features, classifier.direction.vector,
                                     classifier.num_heads).cpu().numpy()
         accuracies = class_accuracy(classifier(features).argmax(dim=1), labels, len(groups))
-        direction_logits = (None if classifier.is_linear else
-                            classifier.direction_coefficients(classifier.normalized_weight()))
+    removal = None if classifier.is_linear else class_removal(classifier, features)
 
-    order = np.argsort(-np.asarray(train_counts), kind='stable')
+    order = head_to_tail(train_counts)
     names = dataloader.dataset.metainfo.get('classes') or [str(i) for i in range(len(groups))]
     classes = [{'class': int(i), 'name': names[i], 'train_count': train_counts[i],
                 'group': groups[i], 'samples': int(samples[i]),
                 'mean_feature_norm': None if samples[i] == 0 else float(feature_norms[i]),
                 'weight_norm': float(weight_norms[i]),
                 'accuracy': None if samples[i] == 0 else float(accuracies[i]),
-                'direction_logits': None if direction_logits is None
-                else direction_logits[i].tolist()} for i in order]
+                'direction_logits': None if removal is None else removal.per_group[i].tolist(),
+                'mean_removal': None if removal is None else float(removal.mean[i])}
+               for i in order]
     sample_groups = np.asarray(groups)[labels.cpu().numpy()]
     bin_edges = np.linspace(-1, 1, COS_BINS + 1)
     histograms = []
@@ -169,12 +172,14 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
              osp.join(out, 'weight_norms.png'))
     cos_plot(histograms, bin_edges, osp.join(out, 'cos_head_direction.png'))
     print(f'\nper class, head to tail ({args.split} split, alpha={classifier.alpha:g}): '
-          'training images, top-1 %, the logits TDE removes per unit alpha * cos(x_k, d_k)')
+          'training images, top-1 %, the logit TDE removes per unit alpha (mean over the '
+          'split), and per unit alpha * cos(x_k, d_k) of each channel group k')
     for c in classes:
         accuracy = '-' if c['accuracy'] is None else f'{c["accuracy"]:.1f}'
+        removal = '-' if c['mean_removal'] is None else f'{c["mean_removal"]:+.2f}'
         logits = '-' if c['direction_logits'] is None else ' '.join(
             f'{b:+.2f}' for b in c['direction_logits'])
-        print(f'  {c["name"]:>12} {c["train_count"]:>7} {accuracy:>6}  {logits}')
+        print(f'  {c["name"]:>12} {c["train_count"]:>7} {accuracy:>6} {removal:>6}  {logits}')
     print(f'wrote feature_stats.json, feature_norms.png, weight_norms.png and '
           f'cos_head_direction.png to {out}')
     return summary

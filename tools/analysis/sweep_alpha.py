@@ -54,9 +54,10 @@ from typing import Optional, Sequence
 from mmengine.config import DictAction
 
 from mmcausal.apis import SPLITS, default_work_dir, sweep_checkpoint
-from mmcausal.evaluation.alpha_sweep import (DEFAULT_SELECT, SELECT_CRITERIA, SELECT_HELP,
-                                             best_alpha_index, format_sweep, grid_argument,
-                                             plot_sweeps, selection_score)
+from mmcausal.apis.arguments import SELECT_HELP, grid_argument
+from mmcausal.evaluation.alpha_sweep import (DEFAULT_SELECT, SELECT_CRITERIA, best_alpha_index,
+                                             format_sweep, selection_score)
+from mmcausal.visualization import plot_sweeps
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

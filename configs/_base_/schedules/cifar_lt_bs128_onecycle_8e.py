@@ -3,7 +3,7 @@
 # batch 128), over 8 epochs of one-cycle (mmengine OneCycleLR, stepped per iteration: cosine
 # warm-up to lr 0.1 over the first 10 % of the steps, cosine annealing to ~0 over the rest). The
 # paper's 200-epoch step schedule scaled down to a short run leaves the classifier underfit, and
-# TDE then has nothing to remove (benchmarks/README.md, "scaled step schedule").
+# TDE then has nothing to remove (benchmarks/README.md, "Why one-cycle: the scaled step schedule").
 _base_ = 'mmpretrain::_base_/schedules/cifar10_bs128.py'
 
 epochs = 8

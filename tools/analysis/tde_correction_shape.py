@@ -1,13 +1,14 @@
 """What TDE removes from each class, set against the training frequencies, on one checkpoint.
 
-    python benchmarks/tde_correction_shape.py CONFIG CHECKPOINT [--data DIR] [--split {val,test}]
-        [--alpha 1.0] [--grid 0:3:0.25] [--out FILE]
+    python tools/analysis/tde_correction_shape.py CONFIG CHECKPOINT [--data DIR]
+        [--split {val,test}] [--alpha 1.0] [--grid 0:3:0.25] [--out FILE]
 
 Why TDE gains on one long-tailed dataset and loses on another (README, Results). For a
 de-confound checkpoint (trained with ``HeadDirectionHook``), one forward pass of the split gives
 TDE's two terms, ``TDE(alpha) = z - alpha * c`` (Eq. 8): ``c_i = sum_k cos(x_k, d_k) (tau/K)
 w_ik.d_k / (||w_ik|| + gamma)`` is the logit TDE takes from class i per unit alpha, large for
-the classes whose weights point along the head direction d. The script prints
+the classes whose weights point along the head direction d
+(:func:`mmcausal.apis.analysis.class_removal`). The script prints
 
 - per class, head first: its training images, the mean of ``c_i`` over the split, its top-1 at
   alpha = 0 and at ``--alpha``, and the rank correlation (Spearman) of the mean ``c_i`` with the
@@ -29,8 +30,10 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 import torch
 
-from mmcausal.apis import SPLITS, data_root_options, split_terms
-from mmcausal.evaluation.alpha_sweep import grid_argument, sweep_alphas
+from mmcausal.apis import SPLITS, data_root_options, head_features, load_for_analysis
+from mmcausal.apis.analysis import class_removal, head_to_tail
+from mmcausal.apis.arguments import grid_argument
+from mmcausal.evaluation.alpha_sweep import sweep_alphas
 from mmcausal.evaluation.logit_adjustment import log_prior
 from mmcausal.evaluation.long_tail_accuracy import class_accuracy
 
@@ -73,13 +76,17 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
     options = data_root_options(args.config, args.data) if args.data else None
-    terms = split_terms(args.config, args.checkpoint, args.split, options)
-    z, c, gt = terms.z.double(), terms.c.double(), terms.gt
-    train_counts = terms.metric.class_counts()
+    model, dataloader, metric = load_for_analysis(args.config, args.checkpoint, args.split,
+                                                  options)
+    features, gt = head_features(model, dataloader)
+    classifier = model.head.classifier
+    with torch.no_grad():
+        z, c = (term.double() for term in classifier.logit_terms(features))
+    mean_c = class_removal(classifier, features).mean.double()
+    train_counts = metric.class_counts()
     counts = np.asarray(train_counts, dtype=float)
-    names = terms.metric.dataset_meta.get('classes') or [str(i) for i in range(len(counts))]
+    names = metric.dataset_meta.get('classes') or [str(i) for i in range(len(counts))]
     prior = log_prior(train_counts).to(z)
-    mean_c = c.mean(0)
     before, after = z.argmax(1), (z - args.alpha * c).argmax(1)
     accuracy = {v: class_accuracy(p, gt, len(counts)) for v, p in ((0.0, before),
                                                                    (args.alpha, after))}
@@ -88,11 +95,11 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         classes=[dict(name=names[i], train_count=int(counts[i]), mean_c=float(mean_c[i]),
                       top1_alpha0=float(accuracy[0.0][i]),
                       top1_alpha=float(accuracy[args.alpha][i]))
-                 for i in np.argsort(-counts, kind='stable')],
+                 for i in head_to_tail(train_counts)],
         spearman_mean_c_log_frequency=rank_correlation(mean_c.cpu().numpy(), np.log(counts)),
         moved=[dict(m, before=names[m['before']], after=names[m['after']])
                for m in moved_predictions(before, after)],
-        sweeps={name: sweep_alphas(z, term.expand_as(z), gt, args.grid, terms.metric)
+        sweeps={name: sweep_alphas(z, term.expand_as(z), gt, args.grid, metric)
                 for name, term in zip(CORRECTIONS, (c, mean_c[None], prior[None]))})
 
     print(f'\n{args.split} split, {len(gt)} samples; per class, head first: training images, '

@@ -1,4 +1,4 @@
-"""benchmarks/tde_correction_shape.py: its helpers on hand-made cases, and the script on a
+"""tools/analysis/tde_correction_shape.py: its helpers on hand-made cases, and the script on a
 de-confound digits model trained here, checked against the Runner's ``test()``."""
 import os.path as osp
 import uuid
@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 from _checkout import REPO
-from _tools import load_script
+from _tools import load_tool
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-shape = load_script('benchmarks/tde_correction_shape.py')
+shape = load_tool('tde_correction_shape')
 CONFIG = osp.join(REPO, 'configs', 'digits_lt', 'deconfound_resnet8_1xb32-30e_digits-lt-r100.py')
 TRAIN_COUNTS = [124, 74, 44, 26, 16, 9, 5, 3, 2, 1]  # int(124 * 100 ** (-i / 9))
 EPOCHS = 5

@@ -1,12 +1,14 @@
-"""Markdown of the long-tailed benchmarks' results (the CPU and the full-schedule benchmark)."""
+"""Markdown of the long-tailed benchmarks' results (``benchmarks/long_tail_cpu.py`` and
+``benchmarks/cifar10_lt_full.py``): the rows of :func:`~mmcausal.apis.summarize`, mean ± std
+over seeds, and what they were measured on."""
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from mmcausal.apis import ROW_TITLES, ROWS
 from mmcausal.evaluation import COLUMNS, groups_in_words
+from .protocol_scoring import ROW_TITLES, ROWS
 
-# Table 3 of the paper, CIFAR-10-LT ratio 100, 200 epochs, top-1 on the official test split.
+#: Table 3 of the paper, CIFAR-10-LT ratio 100, 200 epochs, top-1 on the official test split.
 PAPER = {'deconfound': 71.7, 'deconfound-tde': 80.6}
 
 
@@ -26,7 +28,7 @@ def data_line(counts: Sequence[int], val: int, test: str, source: str) -> str:
 
 
 def results_table(rows: Dict[str, dict], paper: Optional[Dict[str, float]] = None) -> List[str]:
-    """Markdown lines of :func:`mmcausal.apis.summarize`'s rows: top-1 (%) overall and per
+    """Markdown lines of :func:`~mmcausal.apis.summarize`'s rows: top-1 (%) overall and per
     group, mean ± std over seeds, with the alpha or t each row used and the paper's number."""
     groups = [group for group in COLUMNS if any(group in entry for entry in rows.values())]
     lines = ['| row | ' + ' | '.join(groups) + ' | alpha or t |' + (' paper |' if paper else ''),
