@@ -46,7 +46,7 @@ import json
 import os
 import os.path as osp
 import platform
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 import numpy as np
 import torch
@@ -57,6 +57,7 @@ from mmcausal.apis import (PRECISIONS, class_accuracy_table, data_root_options,
                            image_folder_options, precision_options, publish_checkpoint, publish_log,
                            score_seed, summarize, tiny_data_options, train)
 from mmcausal.apis.arguments import parse_alphas
+from mmcausal.apis.long_runs import check_settings, epochs_done, logged_iterations, throughput
 from mmcausal.apis.report import PAPER, data_line, results_table
 from mmcausal.datasets import wrapped_datasets
 from mmcausal.visualization import plot_sweeps
@@ -114,42 +115,6 @@ def run_options(setting: str, data: Optional[str], precision: str, workers: int,
     return options
 
 
-def epochs_done(work_dir: str) -> int:
-    """The epoch of the last checkpoint in ``work_dir`` (mmengine's ``last_checkpoint``), 0
-    before the first."""
-    pointer = osp.join(work_dir, 'last_checkpoint')
-    if not osp.isfile(pointer):
-        return 0
-    with open(pointer) as f:
-        name = osp.basename(f.read().strip())
-    return int(name[len('epoch_'):-len('.pth')])
-
-
-def logged_iterations(work_dir: str) -> List[dict]:
-    """The training entries (``time``, ``data_time`` per iteration) of every run's log."""
-    entries = []
-    for scalars in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
-        with open(scalars) as f:
-            entries += [entry for entry in map(json.loads, f) if 'lr' in entry]
-    return entries
-
-
-def check_settings(work_dir: str, settings: dict) -> None:
-    """Record ``settings`` in ``work_dir``, or refuse a rerun with other settings."""
-    path = osp.join(work_dir, 'settings.json')
-    if osp.isfile(path):
-        with open(path) as f:
-            recorded = json.load(f)
-        if recorded != settings:
-            raise SystemExit(f'{work_dir} holds a run with other settings ({recorded}, now '
-                             f'{settings}): rerun with the same arguments to resume, or pass '
-                             'another --work-dir')
-    else:
-        os.makedirs(work_dir, exist_ok=True)
-        with open(path, 'w') as f:
-            json.dump(settings, f, indent=2)
-
-
 def model_dirs(work_dir: str, seeds: Sequence[int]) -> Dict[str, str]:
     """The work directory of each model, ``'seed{S}/{row}'`` -> folder, in training order."""
     return {f'seed{seed}/{row}': osp.join(work_dir, f'seed{seed}', row)
@@ -170,18 +135,6 @@ def progress(work_dir: str, seeds: Sequence[int], max_epochs: int) -> str:
                 np.median([entry['time'] for entry in entries]))
     eta = f'ETA {remaining / 3600:.1f} h' if remaining else 'ETA after the first logged iterations'
     return ', '.join(lines) + f'; {eta} (one model at a time)'
-
-
-def throughput(work_dir: str, batch: int) -> dict:
-    """Images/s, median seconds and data wait per iteration, and training hours (the
-    iterations times the median seconds per iteration: pauses, other jobs on the cores,
-    checkpoints, validation and the epochs an interruption repeats are not counted), from the
-    logs of every run in ``work_dir``."""
-    entries = logged_iterations(work_dir)
-    seconds = float(np.median([entry['time'] for entry in entries]))
-    data = float(np.median([entry['data_time'] for entry in entries]))
-    hours = max(entry['iter'] for entry in entries) * seconds / 3600
-    return dict(images_per_s=batch / seconds, time=seconds, data_time=data, hours=hours)
 
 
 def markdown(result: dict, setup: dict, rows: Dict[str, dict]) -> str:

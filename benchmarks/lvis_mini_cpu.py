@@ -53,8 +53,7 @@ import math
 import os
 import os.path as osp
 import platform
-import sys
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -62,10 +61,8 @@ from mmdet.evaluation import LVISMetric
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from cifar10_lt_full import check_settings, epochs_done, logged_iterations, throughput  # noqa
-
-from mmcausal.apis import one_epoch_options, train  # noqa: E402
+from mmcausal.apis import one_epoch_options, train
+from mmcausal.apis.long_runs import check_settings, epochs_done, logged_iterations, throughput
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SUFFIX = 'cascade-mask-rcnn_r18-w16_fpn_1xb4-onecycle-4e_lvis-mini'
@@ -109,7 +106,8 @@ def train_options(data: str, smoke: bool) -> dict:
 def test_options(data: str, smoke: bool) -> dict:
     """``cfg_options`` of the scoring runs: the data, loaded in the main process; with ``smoke``
     10 detections per image instead of 100 (the mask heads run on each)."""
-    options = dict(data_options(data), **{'model.test_cfg.rcnn.max_per_img': 10} if smoke else {})
+    options = dict(data_options(data),
+                   **({'model.test_cfg.rcnn.max_per_img': 10} if smoke else {}))
     for loader in ('val_dataloader', 'test_dataloader'):
         options.update({f'{loader}.num_workers': 0, f'{loader}.persistent_workers': False})
     return options
@@ -121,7 +119,7 @@ def alpha_options(alpha: float) -> dict:
 
 
 def score(row: str, checkpoint: str, split: str, work_dir: str, options: dict,
-          alpha: Optional[float] = None) -> Dict[str, float]:
+          alpha: Optional[float] = None) -> Dict[str, Optional[float]]:
     """:data:`METRICS` (in %) of ``checkpoint`` tested on ``split`` (``'val'`` or ``'test'``)
     with the config of ``row``, ``alpha`` in its stage heads if given."""
     cfg = Config.fromfile(config(row))
@@ -152,7 +150,7 @@ def no_detections(ann_file: str) -> Dict[str, Optional[float]]:
             for name in METRICS}
 
 
-def random_boxes(ann_file: str, seed: int) -> Dict[str, float]:
+def random_boxes(ann_file: str, seed: int) -> Dict[str, Optional[float]]:
     """:data:`METRICS` (in %) of :data:`RANDOM_PER_IMAGE` random boxes per image of
     ``ann_file``: sides log-uniform in :data:`RANDOM_SIDES` inside the image, the box as mask,
     uniform categories and scores (``seed``)."""
@@ -185,12 +183,12 @@ class Scores:
 
     def __init__(self, work_dir: str) -> None:
         self.path = osp.join(work_dir, 'scores.json')
-        self.scores: Dict[str, Dict[str, float]] = {}
+        self.scores: Dict[str, dict] = {}
         if osp.isfile(self.path):
             with open(self.path) as f:
                 self.scores = json.load(f)
 
-    def get(self, key: str, measure) -> Dict[str, float]:
+    def get(self, key: str, measure: Callable[[], dict]) -> dict:
         """The score of ``key``, measured by ``measure()`` the first time."""
         if key not in self.scores:
             self.scores[key] = measure()

@@ -69,6 +69,7 @@ FOREGROUND_THRESHOLD = 8  # an item's pixel is its mask where it is above this (
 MIN_VISIBLE = 0.5  # the share of its pixels every object keeps when later objects cover it
 PLACEMENT_TRIES = 100
 MAX_PER_SCENE = 4
+SWITCHES_PER_PAIR = 10
 SECOND_INSTANCE_PROBABILITY = 0.25
 FASHION_MNIST_VAL_PER_CLASS = 1000  # held out of Fashion-MNIST's training split for val
 DIGIT_SPLIT = (0.5, 0.2)  # shares of each digit class in the train and val pools; test the rest
@@ -117,10 +118,13 @@ def plan_scenes(counts: Sequence[int], rng: np.random.Generator) -> List[List[in
     then a second instance of one of its categories in a scene of fewer than 4 with probability
     :data:`SECOND_INSTANCE_PROBABILITY`.
 
-    Each scene holds one category, the other ``sum - scenes`` are spread at random over scenes
-    with room. Categories (in random order) take the scenes with the most room left (random
-    among ties), which fills every scene whenever any assignment of the counts exists (Gale and
-    Ryser's construction)."""
+    Every scene has one slot, and the other ``sum(counts) - scenes`` slots go one by one to
+    random scenes with room. Categories (in random order) take the scenes with the most room
+    left, which fills every slot whenever the counts fit the slots (Gale and Ryser's
+    construction); then :data:`SWITCHES_PER_PAIR` random degree-preserving switches per
+    (scene, category) pair (two pairs exchange their categories where neither scene then holds
+    one twice) make which categories share a scene random, not an artefact of the construction.
+    """
     total = sum(counts)
     num_scenes = total // 2
     if min(counts) < 1 or max(counts) > num_scenes:
@@ -129,7 +133,7 @@ def plan_scenes(counts: Sequence[int], rng: np.random.Generator) -> List[List[in
     sizes = np.ones(num_scenes, dtype=int)
     for _ in range(total - num_scenes):
         sizes[rng.choice(np.flatnonzero(sizes < MAX_PER_SCENE))] += 1
-    room, scenes = sizes.copy(), [[] for _ in range(num_scenes)]
+    room, scenes = sizes.copy(), [set() for _ in range(num_scenes)]
     for category in rng.permutation(len(counts)):
         chosen = np.lexsort((rng.random(num_scenes), -room))[:counts[category]]
         if room[chosen].min() == 0:
@@ -137,12 +141,23 @@ def plan_scenes(counts: Sequence[int], rng: np.random.Generator) -> List[List[in
                              f'{np.bincount(sizes).tolist()} (scenes per size 0, 1, ...)')
         room[chosen] -= 1
         for scene in chosen:
-            scenes[scene].append(int(category))
-    for scene in scenes:
+            scenes[scene].add(int(category))
+    pairs = [(scene, category) for scene, categories in enumerate(scenes)
+             for category in sorted(categories)]
+    for i, j in rng.integers(len(pairs), size=(SWITCHES_PER_PAIR * len(pairs), 2)):
+        (scene_i, category_i), (scene_j, category_j) = pairs[i], pairs[j]
+        if category_j not in scenes[scene_i] and category_i not in scenes[scene_j]:
+            scenes[scene_i] ^= {category_i, category_j}
+            scenes[scene_j] ^= {category_i, category_j}
+            pairs[i], pairs[j] = (scene_i, category_j), (scene_j, category_i)
+    planned = []
+    for categories in scenes:
+        scene = sorted(categories)
         if len(scene) < MAX_PER_SCENE and rng.random() < SECOND_INSTANCE_PROBABILITY:
             scene.append(scene[rng.integers(len(scene))])
         rng.shuffle(scene)
-    return scenes
+        planned.append(scene)
+    return planned
 
 
 class ItemPool:
