@@ -1,7 +1,7 @@
 """Test a checkpoint on the test split of a config, as mmpretrain's tools/test.py does.
 
-    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--alpha A] [--out FILE.pkl] [--amp]
-                         [--no-pin-memory] [--cfg-options KEY=VALUE ...]
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--alpha A] [--image-folders DIR]
+                         [--out FILE.pkl] [--amp] [--no-pin-memory] [--cfg-options KEY=VALUE ...]
                          [--launcher {none,pytorch,slurm,mpi}]
 
 The metrics are logged and written to ``WORK_DIR/TIMESTAMP/TIMESTAMP.json``. alpha is not
@@ -23,7 +23,7 @@ from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.evaluator import DumpResults
 from mmengine.runner import Runner
 
-from mmcausal.apis import runner_work_dir
+from mmcausal.apis import image_folder_options, runner_work_dir
 from mmcausal.utils import setup_cpu_distributed  # importing mmcausal registers its modules
 
 #: The heads that take ``alpha``: mmcausal's TDE classification head and TDE box head.
@@ -38,6 +38,9 @@ def parse_args() -> argparse.Namespace:
                         "(default: the config's work_dir, else work_dirs/CONFIG_NAME)")
     parser.add_argument('--alpha', type=float,
                         help='TDE strength of every TDE head of the model (0: no TDE)')
+    parser.add_argument('--image-folders', metavar='DIR',
+                        help='read the datasets from DIR/train and DIR/test, one folder per '
+                        "class in each, instead of the config's files (e.g. CIFAR-10 as PNGs)")
     parser.add_argument('--out', help='also dump the per-image predictions (pred_score, '
                         'pred_label, gt_label) to this .pkl file')
     parser.add_argument('--amp', action='store_true', help='test under autocast: fp16 on a '
@@ -76,6 +79,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     cfg.launcher = args.launcher
     cfg.work_dir = runner_work_dir(cfg, args.config, args.work_dir)
     cfg.load_from = args.checkpoint
+    if args.image_folders is not None:
+        cfg.merge_from_dict(image_folder_options(args.config, args.image_folders))
     if args.alpha is not None:
         options = alpha_options(cfg.model, args.alpha)
         cfg.merge_from_dict(options)

@@ -1,7 +1,8 @@
 """Train a model from a config with mmengine's Runner, as mmpretrain's tools/train.py does.
 
-    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--no-validate]
-                          [--auto-scale-lr] [--no-pin-memory] [--no-persistent-workers]
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--image-folders DIR] [--amp]
+                          [--no-validate] [--auto-scale-lr] [--no-pin-memory]
+                          [--no-persistent-workers]
                           [--cfg-options KEY=VALUE ...] [--launcher {none,pytorch,slurm,mpi}]
 
 ``--amp`` trains in mixed precision on either device: on a GPU as mmpretrain's does (fp16
@@ -16,7 +17,7 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from mmcausal.apis import precision_options, runner_work_dir
+from mmcausal.apis import image_folder_options, precision_options, runner_work_dir
 from mmcausal.utils import setup_cpu_distributed  # importing mmcausal registers its modules
 
 
@@ -31,6 +32,9 @@ def parse_args() -> argparse.Namespace:
         'in the work directory')
     parser.add_argument('--amp', action='store_true', help='mixed precision training: fp16 '
                         '(AmpOptimWrapper) on a GPU, bf16 (CPUAmpOptimWrapper) on the CPU')
+    parser.add_argument('--image-folders', metavar='DIR',
+                        help='read the datasets from DIR/train and DIR/test, one folder per '
+                        "class in each, instead of the config's files (e.g. CIFAR-10 as PNGs)")
     parser.add_argument('--no-validate', action='store_true',
                         help='train without validation (no val_dataloader, no val_evaluator)')
     parser.add_argument(
@@ -54,6 +58,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     """Apply the command-line arguments to ``cfg``; ``--cfg-options`` last."""
     cfg.launcher = args.launcher
     cfg.work_dir = runner_work_dir(cfg, args.config, args.work_dir)
+    if args.image_folders is not None:
+        cfg.merge_from_dict(image_folder_options(args.config, args.image_folders))
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     if args.amp and torch.cuda.is_available():

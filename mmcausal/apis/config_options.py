@@ -1,6 +1,8 @@
 """``cfg_options`` for configs (merged by ``Config.merge_from_dict``, as ``--cfg-options``):
 where the data comes from, a tiny run that checks a pipeline in minutes, the training precision.
 """
+import os.path as osp
+
 import torch
 from mmengine.config import Config
 
@@ -36,6 +38,11 @@ def image_folder_options(config: str, root: str) -> dict:
         config (str): A config whose sources are file-less datasets such as ``CIFAR10``.
         root (str): The folder holding ``train/`` and ``test/``, one folder per class in each.
     """
+    missing = [split for split in ('train', 'test') if not osp.isdir(osp.join(root, split))]
+    if missing:
+        raise FileNotFoundError(
+            f'image folders {root!r}: no {" or ".join(missing)}/ in it; give the folder holding '
+            'train/ and test/, one folder per class in each (train/airplane/*.png, ...)')
     cfg = Config.fromfile(config)
     options = {'data_preprocessor.to_rgb': True}
     for loader in LOADERS:

@@ -26,6 +26,8 @@ from mmpretrain.registry import DATASETS, MODELS
 import mmcausal  # noqa: F401  (registers LongTailedDataset, SklearnDigits)
 
 CONFIG = osp.join(REPO, 'configs', 'digits_lt', 'deconfound_resnet8_1xb32-30e_digits-lt-r100.py')
+PAPER_CONFIG = osp.join(REPO, 'configs', 'cifar_lt',
+                        'deconfound-tde_resnet32_1xb256-200e_cifar10-lt-r100.py')
 LVIS_CONFIG = osp.join(REPO, 'configs', 'lvis',
                        'deconfound-tde_cascade-mask-rcnn_r101_fpn_8xb2-20e_lvis-v0.5.py')
 
@@ -253,6 +255,26 @@ def test_dataloader_switches(monkeypatch, tmp_path):
     cfg = merged('test', monkeypatch, CONFIG, 'epoch_3.pth', '--work-dir', str(tmp_path),
                  '--no-pin-memory', '--amp')
     assert cfg.test_dataloader.pin_memory is False and cfg.test_cfg.fp16 is True
+
+
+def test_image_folders_replace_the_sources_of_both_tools(monkeypatch, tmp_path,
+                                                         cifar10_png_tiny):
+    """--image-folders DIR: CIFAR-10 of the paper's config from DIR/train and DIR/test."""
+    for tool, argv in (('train', ['--no-validate']), ('test', ['epoch_200.pth'])):
+        cfg = merged(tool, monkeypatch, PAPER_CONFIG, *argv, '--work-dir', str(tmp_path),
+                     '--image-folders', cifar10_png_tiny)
+        assert cfg.data_preprocessor.to_rgb is True
+        train = cfg.train_dataloader.dataset  # DecodedImages(LongTailedDataset(CustomDataset))
+        assert (train.type, train.dataset.type, train.dataset.dataset.type) == \
+            ('DecodedImages', 'LongTailedDataset', 'CustomDataset')
+        assert train.dataset.dataset.data_root == f'{cifar10_png_tiny}/train'
+        test = cfg.test_dataloader.dataset  # the official test split: DecodedImages(CustomDataset)
+        assert (test.type, test.dataset.type, test.dataset.data_root) == \
+            ('DecodedImages', 'CustomDataset', f'{cifar10_png_tiny}/test')
+    (tmp_path / 'only_train' / 'train').mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match='no test/ in it; give the folder holding train/'):
+        merged('test', monkeypatch, PAPER_CONFIG, 'epoch_200.pth', '--work-dir', str(tmp_path),
+               '--image-folders', str(tmp_path / 'only_train'))
 
 
 def test_slurm_test_runs_the_test_tool_on_every_task(tmp_path):
