@@ -51,6 +51,7 @@ from typing import Dict, Optional, Sequence
 import numpy as np
 import torch
 from mmengine.config import Config
+from mmengine.registry import init_default_scope
 from mmpretrain.datasets.categories import CIFAR10_CATEGORIES
 
 from mmcausal.apis import (PRECISIONS, class_accuracy_table, data_root_options,
@@ -59,7 +60,7 @@ from mmcausal.apis import (PRECISIONS, class_accuracy_table, data_root_options,
 from mmcausal.apis.arguments import parse_alphas
 from mmcausal.apis.long_runs import check_settings, epochs_done, logged_iterations, throughput
 from mmcausal.apis.report import PAPER, data_line, results_table
-from mmcausal.datasets import wrapped_datasets
+from mmcausal.datasets import train_set_counts, wrapped_datasets
 from mmcausal.visualization import plot_sweeps
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -167,8 +168,14 @@ def splits(setting: str, options: dict) -> dict:
     if setting == 'jpg':
         return dict(val=val.val_per_class, test=f'{val.held_out_per_class - val.val_per_class} '
                     'held-out training images per class', images='held-out training images')
+    init_default_scope(cfg.default_scope)
+    test_counts, _ = train_set_counts(cfg.test_dataloader)  # labels only, no image is decoded
+    per_class = (f'{test_counts[0]:,} per class' if len(set(test_counts)) == 1 else
+                 f'{min(test_counts):,} to {max(test_counts):,} per class')
+    official = test_counts == [1000] * len(CIFAR10_CATEGORIES)
     return dict(val=f'up to {val.left_out_per_class}',
-                test='the official test split (1,000 per class)',
+                test=f'the official test split ({per_class})' if official else
+                f'the test/ folder of --data ({per_class})',
                 images='of the training images the draw leaves (none of the head class)')
 
 

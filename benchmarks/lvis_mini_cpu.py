@@ -32,8 +32,10 @@ Resumable: the same command continues each model from its last checkpoint (one p
 mmengine's resume) and keeps every score in ``WORK_DIR/scores.json`` as soon as it is measured,
 so a rerun trains and scores only what is missing. The settings that change results (data,
 epochs, smoke) are recorded in the work directory and a rerun with other settings is refused;
-more ``--seeds`` may be added. ``--smoke``: 1 epoch and two alphas on val, for a dry run on a
-tiny generated set.
+more ``--seeds`` may be added. Each run trains with one thread, so on 2 cores two runs at once
+with other ``--seeds`` and the same ``--work-dir`` use both (scores of both are kept); the
+command with all the seeds then writes the table from what they left. ``--smoke``: 1 epoch and
+two alphas on val, for a dry run on a tiny generated set.
 
 What changes against ``tools/train.py CONFIG`` is speed only: one torch thread (on 2 cores shared
 with other jobs one iteration took 12.5 s of wall clock with 2 threads, 1.5 s with one: the
@@ -45,7 +47,9 @@ Into ``--out`` (default ``benchmarks/results``; smoke: the work directory) it wr
 ``lvis/segm_AP`` ... as ``segm_AP`` ...; the TDE rows also ``alpha``), ``val`` (per seed the
 mask and box AP of each alpha on val), ``data`` (training images per category, their LVIS
 groups, scenes per split) and ``setup`` (machine, seconds per iteration, hours); and
-``lvis_mini_cpu.md``, the table.
+``lvis_mini_cpu.md``, the table; ``lvis_mini_cpu_scenes.png``, :data:`PICTURED_SCENES` test
+scenes of the first seed with their ground truth and the linear, de-confound and de-confound-TDE
+detections, rare categories in red.
 """
 import argparse
 import json
@@ -57,12 +61,16 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
+from mmdet.apis import init_detector
 from mmdet.evaluation import LVISMetric
+from mmdet.registry import DATASETS
 from mmengine.config import Config
+from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 from mmcausal.apis import one_epoch_options, train
 from mmcausal.apis.long_runs import check_settings, epochs_done, logged_iterations, throughput
+from mmcausal.visualization.detections import draw_scenes, scenes_with
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SUFFIX = 'cascade-mask-rcnn_r18-w16_fpn_1xb4-onecycle-4e_lvis-mini'
@@ -74,6 +82,7 @@ SMOKE_ALPHAS = (1.5, 3.0)
 METRICS = ('segm_AP', 'segm_AP50', 'segm_AP75', 'segm_APr', 'segm_APc', 'segm_APf', 'bbox_AP')
 RANDOM_PER_IMAGE = 100  # the configs' detections per image
 RANDOM_SIDES = (16, 64)  # px, the range of a random box's sides (log-uniform)
+PICTURED_SCENES = 4  # test scenes drawn, the first ones holding a rare category
 
 
 def config(row: str) -> str:
@@ -179,21 +188,28 @@ def random_boxes(ann_file: str, seed: int) -> Dict[str, Optional[float]]:
 
 
 class Scores:
-    """The scores measured so far, kept in ``work_dir/scores.json`` after each new one."""
+    """The scores measured so far, kept in ``work_dir/scores.json`` after each new one. Runs of
+    other seeds on the same work directory at the same time (one per core) keep theirs in the
+    same file: each new score is merged into the file as it is then, replaced atomically."""
 
     def __init__(self, work_dir: str) -> None:
         self.path = osp.join(work_dir, 'scores.json')
-        self.scores: Dict[str, dict] = {}
-        if osp.isfile(self.path):
-            with open(self.path) as f:
-                self.scores = json.load(f)
+        self.scores: Dict[str, dict] = self._read()
+
+    def _read(self) -> Dict[str, dict]:
+        if not osp.isfile(self.path):
+            return {}
+        with open(self.path) as f:
+            return json.load(f)
 
     def get(self, key: str, measure: Callable[[], dict]) -> dict:
         """The score of ``key``, measured by ``measure()`` the first time."""
         if key not in self.scores:
-            self.scores[key] = measure()
-            with open(self.path, 'w') as f:
+            score = measure()
+            self.scores = dict(self._read(), **{key: score})
+            with open(self.path + '.tmp', 'w') as f:
                 json.dump(self.scores, f, indent=2)
+            os.replace(self.path + '.tmp', self.path)
         return self.scores[key]
 
 
@@ -225,6 +241,28 @@ def score_seed(seed: int, checkpoints: Dict[str, str], work_dir: str, data: str,
             measure('deconfound-tde-no-exemption', 'deconfound', 'test'), alpha=paper_alpha),
     }
     return dict(rows=rows, val={f'{alpha:g}': val[alpha] for alpha in alphas})
+
+
+def draw_test_scenes(checkpoints: Dict[str, str], data: str, smoke: bool, out_file: str) -> None:
+    """:data:`PICTURED_SCENES` test scenes with a rare category: the ground truth and the
+    detections of the linear, de-confound and de-confound-TDE rows (``checkpoints``: row ->
+    checkpoint, of one seed), by :func:`~mmcausal.visualization.detections.draw_scenes`."""
+    options = test_options(data, smoke)
+    columns = {'linear': ('linear', 'linear'), 'de-confound': ('deconfound', 'deconfound')}
+    cfg = Config.fromfile(config('deconfound-tde'))
+    columns[f'de-confound-TDE (alpha = {cfg.model.roi_head.bbox_head[0].alpha:g})'] = (
+        'deconfound-tde', 'deconfound')
+    models = {}
+    for title, (row, model) in columns.items():
+        row_cfg = Config.fromfile(config(row))
+        row_cfg.merge_from_dict(options)
+        models[title] = init_detector(row_cfg, checkpoints[model], device='cpu')
+    cfg.merge_from_dict(options)
+    init_default_scope('mmdet')
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    frequency = data_summary(data)['frequency']
+    rare = [label for label, group in enumerate(frequency) if group == 'r']
+    draw_scenes(dataset, scenes_with(dataset, rare, PICTURED_SCENES), models, frequency, out_file)
 
 
 def model_dirs(work_dir: str, seeds: Sequence[int]) -> Dict[str, str]:
@@ -348,6 +386,8 @@ def main() -> None:
                   for model, folder in model_dirs(work_dir, args.seeds).items()})
     setup['hours'] = sum(job['hours'] for job in setup['training'].values())
     os.makedirs(out, exist_ok=True)
+    draw_test_scenes({row: checkpoints[f'seed{args.seeds[0]}/{row}'] for row in TRAINED},
+                     args.data, args.smoke, osp.join(out, 'lvis_mini_cpu_scenes.png'))
     with open(osp.join(out, 'lvis_mini_cpu.json'), 'w') as f:
         json.dump(dict(epochs=max_epochs, metrics=list(METRICS), rows=rows,
                        val=[result['val'] for result in results], data=data, setup=setup), f,
@@ -356,7 +396,7 @@ def main() -> None:
     with open(osp.join(out, 'lvis_mini_cpu.md'), 'w') as f:
         f.write(text)
     print(text)
-    print(f'wrote lvis_mini_cpu.json and .md into {out}')
+    print(f'wrote lvis_mini_cpu.json, .md and _scenes.png into {out}')
 
 
 if __name__ == '__main__':

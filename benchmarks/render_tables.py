@@ -104,6 +104,8 @@ def nested_table(result: str, key: str, corner: str, here: str) -> List[str]:
 
 # name -> the lines of the table, given the folder of the doc that shows it
 TABLES: Dict[str, Callable[[str], List[str]]] = {
+    'cifar10_lt_r100_paper': partial(protocol_table, 'cifar10_lt_r100_paper.json', paper=PAPER),
+    'cifar_lt_models': partial(model_table, 'configs/cifar_lt/metafile.yml', paper=PAPER),
     'cifar10_lt_full': partial(protocol_table, 'cifar10_lt_full.json', paper=PAPER),
     'cifar10_lt_cpu': partial(protocol_table, 'cifar10_lt_cpu.json', paper=PAPER),
     'cifar10_lt_cpu_bf16_check': partial(precision_check_table, 'cifar10_lt_cpu.json',

@@ -12,6 +12,7 @@ from mmengine.dataset import ClassBalancedDataset, RepeatDataset
 from mmengine.registry import DATASETS
 from torch.utils.data import DataLoader, Dataset
 
+from .decoded_images import DecodedImages
 from .wrappers import wrapped_datasets
 
 NO_TRAINING_SET = (
@@ -42,9 +43,10 @@ def class_counts(dataset: Dataset) -> List[int]:
 
     ``RepeatDataset`` and ``ClassBalancedDataset`` are counted by the dataset they re-sample:
     repeating samples does not add images, and the frequency groups are of images.
+    ``DecodedImages`` is counted by the dataset it decodes, so no image is decoded.
     """
     dataset = next(inner for inner in wrapped_datasets(dataset)
-                   if not isinstance(inner, (RepeatDataset, ClassBalancedDataset)))
+                   if not isinstance(inner, (RepeatDataset, ClassBalancedDataset, DecodedImages)))
     labels = gt_labels(dataset)
     classes = getattr(dataset, 'metainfo', {}).get('classes')
     num_classes = len(classes) if classes is not None else int(labels.max(initial=-1)) + 1

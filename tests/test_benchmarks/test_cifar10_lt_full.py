@@ -74,6 +74,8 @@ def test_paper_setting_smoke_run_resumes_and_publishes(cifar10_png_tiny, tmp_pat
     tde = result['rows']['deconfound-tde']['overall'][0]
     # on the 200 test images: a multiple of 0.5 %
     assert tde * 2 == round(tde * 2)
+    with open(osp.join(work_dir, 'cifar10_lt_r100_paper.md')) as f:
+        assert 'test: the test/ folder of --data (20 per class)' in f.read()
     published = glob.glob(osp.join(work_dir, 'deconfound_*_epoch_1-*.pth'))
     assert len(published) == 1 and osp.isfile(
         osp.join(work_dir, 'deconfound_resnet32_1xb256-200e_cifar10-lt-r100.log'))

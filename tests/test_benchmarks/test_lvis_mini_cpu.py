@@ -80,3 +80,18 @@ def test_smoke_run_scores_every_row_and_resumes(tiny_lvis_mini, tmp_path):
     refused = run(tiny_lvis_mini, work_dir)  # 4 epochs, not the smoke run's 1
     assert refused.returncode != 0
     assert 'rerun with the same arguments to resume, or pass another --work-dir' in refused.stderr
+
+
+def test_scores_of_runs_at_the_same_time_are_all_kept(tmp_path):
+    """Two runs (seeds 0 and 1) on one work directory, each measuring a score after the other
+    loaded the file: the file ends with both, and neither is measured twice."""
+    scores = load_script('benchmarks/lvis_mini_cpu.py').Scores
+    first, second = scores(str(tmp_path)), scores(str(tmp_path))
+    assert first.get('seed0/linear/test', lambda: {'segm_AP': 1.0}) == {'segm_AP': 1.0}
+    assert second.get('seed1/linear/test', lambda: {'segm_AP': 2.0}) == {'segm_AP': 2.0}
+    assert first.get('seed0/linear/test', lambda: pytest.fail('measured twice')) == \
+        {'segm_AP': 1.0}
+    with open(tmp_path / 'scores.json') as f:
+        assert json.load(f) == {'seed0/linear/test': {'segm_AP': 1.0},
+                                'seed1/linear/test': {'segm_AP': 2.0}}
+    assert not os.path.exists(tmp_path / 'scores.json.tmp')

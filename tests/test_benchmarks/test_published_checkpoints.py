@@ -1,6 +1,8 @@
 """The committed 200-epoch CIFAR-10-LT checkpoints (benchmarks/results/, written by
-benchmarks/cifar10_lt_full.py): weights only, named by their sha256, and the de-confound one
-reproduces its reported de-confound and TDE accuracy on the held-out test split."""
+benchmarks/cifar10_lt_full.py) of both settings: weights only, named by their sha256, listed in
+the model zoo with their rows, and the de-confound one of each reproduces its reported
+de-confound and TDE accuracy: on the held-out split of the JPEGs (``jpg``), on the official
+test images (``paper``, read from the lossless image folders with ``image_folder_options``)."""
 import glob
 import hashlib
 import json
@@ -17,25 +19,41 @@ from _checkout import REPO
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmcausal.apis import data_root_options
+from mmcausal.apis import data_root_options, image_folder_options
 from mmcausal.apis.checkpoints import ABSOLUTE_PATH
 
 RESULTS = osp.join(REPO, 'benchmarks', 'results')
-NAME = '{row}_resnet32_1xb256-200e_cifar10-jpg-lt-r100'
-CONFIG = osp.join(REPO, 'configs', 'cifar10_jpg_lt', NAME.format(row='deconfound-tde') + '.py')
+# setting of benchmarks/cifar10_lt_full.py -> (config folder, model name, results file)
+SETTINGS = {
+    'jpg': ('cifar10_jpg_lt', '{row}_resnet32_1xb256-200e_cifar10-jpg-lt-r100',
+            'cifar10_lt_full.json'),
+    'paper': ('cifar_lt', '{row}_resnet32_1xb256-200e_cifar10-lt-r100',
+              'cifar10_lt_r100_paper.json'),
+}
 # Roots of the machines that made the artifacts, caught even where ABSOLUTE_PATH would not be.
 MACHINE_ROOTS = ('/work/', '/root/', '/tmp/', '/home/', '/check/')
 
 
-def published(row: str) -> str:
-    paths = glob.glob(osp.join(RESULTS, NAME.format(row=row) + '_epoch_200-*.pth'))
+def published(setting: str, row: str) -> str:
+    paths = glob.glob(osp.join(RESULTS, SETTINGS[setting][1].format(row=row) + '_epoch_200-*.pth'))
     assert len(paths) == 1, f'one published {row} checkpoint expected, found {paths}'
     return paths[0]
 
 
+def config(setting: str, row: str) -> str:
+    folder, name, _ = SETTINGS[setting]
+    return osp.join(REPO, 'configs', folder, name.format(row=row) + '.py')
+
+
+def reported_rows(setting: str) -> dict:
+    with open(osp.join(RESULTS, SETTINGS[setting][2])) as f:
+        return json.load(f)['rows']
+
+
+@pytest.mark.parametrize('setting', sorted(SETTINGS))
 @pytest.mark.parametrize('row', ['linear', 'deconfound'])
-def test_weights_only_and_named_by_hash(row):
-    path = published(row)
+def test_weights_only_and_named_by_hash(setting, row):
+    path = published(setting, row)
     saved = torch.load(path, map_location='cpu', weights_only=True)
     assert set(saved) == {'state_dict', 'meta'}
     with open(path, 'rb') as f:
@@ -45,43 +63,53 @@ def test_weights_only_and_named_by_hash(row):
 
 
 @pytest.fixture(scope='module')
-def cifar10_jpg_train(shared_data, tmp_path_factory) -> str:
-    """All 50,000 real CIFAR-10 training JPEGs, in class folders."""
-    root = tmp_path_factory.mktemp('cifar10-jpg')
-    with tarfile.open(osp.join(shared_data, 'cifar10-jpg', 'train.tar.gz')) as tar:
-        tar.extractall(root, filter='data')
-    return str(root / 'train')
+def cifar10_folders(shared_data, tmp_path_factory) -> dict:
+    """The data of each setting: all 50,000 CIFAR-10 training JPEGs in class folders
+    (``jpg``), the lossless training and official test images as ``train/`` and ``test/``
+    (``paper``)."""
+    folders = {}
+    for setting, archives in (('jpg', ['cifar10-jpg/train.tar.gz']),
+                              ('paper', ['cifar10-png/train.tar.gz', 'cifar10-png/test.tar.gz'])):
+        root = tmp_path_factory.mktemp(setting)
+        for archive in archives:
+            with tarfile.open(osp.join(shared_data, archive)) as tar:
+                tar.extractall(root, filter='data')
+        folders[setting] = str(root / 'train') if setting == 'jpg' else str(root)
+    return folders
 
 
-def test_deconfound_checkpoint_reproduces_the_reported_rows(cifar10_jpg_train, tmp_path):
-    with open(osp.join(RESULTS, 'cifar10_lt_full.json')) as f:
-        rows = json.load(f)['rows']
+@pytest.mark.parametrize('setting', sorted(SETTINGS))
+def test_deconfound_checkpoint_reproduces_the_reported_rows(setting, cifar10_folders, tmp_path):
+    rows = reported_rows(setting)
+    path = config(setting, 'deconfound-tde')
+    data = (data_root_options if setting == 'jpg' else image_folder_options)(
+        path, cifar10_folders[setting])
     for alpha, row in ((0.0, 'deconfound'), (1.0, 'deconfound-tde')):
-        cfg = Config.fromfile(CONFIG)
-        cfg.merge_from_dict(dict(data_root_options(CONFIG, cifar10_jpg_train),
-                                 work_dir=str(tmp_path), experiment_name=uuid.uuid4().hex,
-                                 load_from=published('deconfound'), log_level='ERROR',
+        cfg = Config.fromfile(path)
+        cfg.merge_from_dict(dict(data, work_dir=str(tmp_path), experiment_name=uuid.uuid4().hex,
+                                 load_from=published(setting, 'deconfound'), log_level='ERROR',
                                  **{'model.head.alpha': alpha}))
         metrics = Runner.from_cfg(cfg).test()
         assert metrics['long_tail/overall'] == pytest.approx(rows[row]['overall'][0], abs=0.01)
 
 
-def test_model_index_lists_the_checkpoints_with_their_metrics():
-    """model-index.yml -> configs/cifar10_jpg_lt/metafile.yml: the published models' weights are
+@pytest.mark.parametrize('setting', sorted(SETTINGS))
+def test_model_index_lists_the_checkpoints_with_their_metrics(setting):
+    """model-index.yml -> the config folder's metafile.yml: the published models' weights are
     the committed checkpoints, and each Top 1 Accuracy is the result's overall top-1 of its row."""
-    with open(osp.join(RESULTS, 'cifar10_lt_full.json')) as f:
-        rows = json.load(f)['rows']
+    folder, name, _ = SETTINGS[setting]
+    rows = reported_rows(setting)
     index = mmengine.load(osp.join(REPO, 'model-index.yml'))
-    assert 'configs/cifar10_jpg_lt/metafile.yml' in index['Import']
+    assert f'configs/{folder}/metafile.yml' in index['Import']
     models = {model['Name']: model for model in mmengine.load(
-        osp.join(REPO, 'configs', 'cifar10_jpg_lt', 'metafile.yml'))['Models'] if model['Results']}
-    assert set(models) == {NAME.format(row=row)
+        osp.join(REPO, 'configs', folder, 'metafile.yml'))['Models'] if model['Results']}
+    assert set(models) == {name.format(row=row)
                            for row in ('linear', 'deconfound', 'deconfound-tde')}
-    for name, model in models.items():
-        row = name.split('_')[0]
-        assert model['Config'] == f'configs/cifar10_jpg_lt/{name}.py'
+    for model_name, model in models.items():
+        row = model_name.split('_')[0]
+        assert model['Config'] == f'configs/{folder}/{model_name}.py'
         assert osp.join(REPO, model['Weights']) == published(
-            'linear' if row == 'linear' else 'deconfound')
+            setting, 'linear' if row == 'linear' else 'deconfound')
         top1 = model['Results'][0]['Metrics']['Top 1 Accuracy']
         assert top1 == round(rows[row]['overall'][0], 2)
 

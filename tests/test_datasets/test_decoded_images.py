@@ -5,6 +5,7 @@ from mmengine.registry import init_default_scope
 from mmpretrain.registry import DATASETS
 
 import mmcausal  # noqa: F401  (registers DecodedImages)
+from mmcausal.datasets import class_counts, train_set_counts
 
 
 @pytest.fixture
@@ -34,3 +35,19 @@ def test_needs_an_image_loader_first(source):
     without_loading = dict(source, dataset=dict(source['dataset'], pipeline=[]))
     with pytest.raises(ValueError, match="put dict\\(type='LoadImageFromFile'\\) first"):
         DATASETS.build(dict(type='DecodedImages', dataset=without_loading))
+
+
+def test_decodes_in_full_init_and_counting_decodes_nothing(source):
+    init_default_scope('mmpretrain')
+    decoded = DATASETS.build(dict(type='DecodedImages', dataset=source))
+    assert decoded.decoded is None and len(decoded) == 4  # built: nothing decoded yet
+    assert class_counts(decoded) == [1, 1, 1, 1]
+    assert train_set_counts(dict(dataset=dict(type='DecodedImages', dataset=source)))[0] == [
+        1, 1, 1, 1]
+    assert decoded.decoded is None  # the labels came from the wrapped dataset
+    decoded.full_init()  # as the Runner does when it builds the dataloader
+    images = decoded.decoded
+    assert len(images) == 4 and images[0]['img'].shape == (8, 8, 3)
+    decoded.full_init()
+    decoded[3]
+    assert decoded.decoded is images  # decoded once
