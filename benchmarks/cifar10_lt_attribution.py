@@ -29,13 +29,12 @@ into ``--out`` (default ``benchmarks/results``): ``overall`` (row -> setting -> 
 %) and ``steps`` (row -> step -> its change in points).
 """
 import argparse
-import glob
 import json
 import os
 import os.path as osp
 from typing import Dict
 
-from mmcausal.apis import data_root_options, image_folder_options, score_seed
+from mmcausal.apis import data_root_options, image_folder_options, published_checkpoint, score_seed
 from mmcausal.apis.arguments import parse_alphas
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -66,11 +65,7 @@ SWEEP = '0:3:0.1'  # the runs' grid of alpha and t on val
 def published(folder: str, setting: str, row: str) -> str:
     """The one published 200-epoch checkpoint of ``row`` in ``folder``."""
     name = osp.basename(CONFIGS[setting].format(row=row))[:-len('.py')]
-    paths = glob.glob(osp.join(folder, f'{name}_epoch_200-*.pth'))
-    if len(paths) != 1:
-        raise FileNotFoundError(f'{folder}: expected one {name}_epoch_200-*.pth (written by '
-                                f'benchmarks/cifar10_lt_full.sh), found {paths}')
-    return paths[0]
+    return published_checkpoint(osp.join(folder, f'{name}_epoch_200'))
 
 
 def rows_of(path: str) -> Dict[str, float]:

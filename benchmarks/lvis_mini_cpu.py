@@ -122,6 +122,11 @@ def test_options(data: str, smoke: bool) -> dict:
     return options
 
 
+def paper_alpha() -> float:
+    """The alpha of the ``deconfound-tde`` config's stage heads (the paper's, 1.5)."""
+    return Config.fromfile(config('deconfound-tde')).model.roi_head.bbox_head[0].alpha
+
+
 def alpha_options(alpha: float) -> dict:
     """``cfg_options`` setting ``alpha`` in the three stage heads of the cascade."""
     return {f'model.roi_head.bbox_head.{stage}.alpha': alpha for stage in range(3)}
@@ -227,40 +232,37 @@ def score_seed(seed: int, checkpoints: Dict[str, str], work_dir: str, data: str,
 
     val = {alpha: measure('deconfound-tde', 'deconfound', 'val', alpha) for alpha in alphas}
     chosen = max(alphas, key=lambda alpha: val[alpha]['segm_AP'])
-    paper_alpha = Config.fromfile(config('deconfound-tde')).model.roi_head.bbox_head[0].alpha
+    paper = paper_alpha()
     rows = {
         'random': scores.get(f'seed{seed}/random/test', lambda: random_boxes(
             f'{data}/annotations/lvis_mini_test.json', seed)),
         **{model: measure(model, model, 'test') for model in ('linear', 'seesaw', 'deconfound')},
-        'deconfound-tde': dict(measure('deconfound-tde', 'deconfound', 'test'),
-                               alpha=paper_alpha),
+        'deconfound-tde': dict(measure('deconfound-tde', 'deconfound', 'test'), alpha=paper),
         'deconfound-tde-val': dict(
             measure('deconfound-tde', 'deconfound', 'test',
-                    None if chosen == paper_alpha else chosen), alpha=chosen),
+                    None if chosen == paper else chosen), alpha=chosen),
         'deconfound-tde-no-exemption': dict(
-            measure('deconfound-tde-no-exemption', 'deconfound', 'test'), alpha=paper_alpha),
+            measure('deconfound-tde-no-exemption', 'deconfound', 'test'), alpha=paper),
     }
     return dict(rows=rows, val={f'{alpha:g}': val[alpha] for alpha in alphas})
 
 
-def draw_test_scenes(checkpoints: Dict[str, str], data: str, smoke: bool, out_file: str) -> None:
-    """:data:`PICTURED_SCENES` test scenes with a rare category: the ground truth and the
-    detections of the linear, de-confound and de-confound-TDE rows (``checkpoints``: row ->
-    checkpoint, of one seed), by :func:`~mmcausal.visualization.detections.draw_scenes`."""
+def draw_test_scenes(checkpoints: Dict[str, str], data: str, frequency: Sequence[str],
+                     smoke: bool, out_file: str) -> None:
+    """:data:`PICTURED_SCENES` test scenes with a rare category (``frequency``: the LVIS group
+    of each category): the ground truth and the detections of the linear, de-confound and
+    de-confound-TDE rows (``checkpoints``: row -> checkpoint, of one seed), by
+    :func:`~mmcausal.visualization.detections.draw_scenes`."""
     options = test_options(data, smoke)
-    columns = {'linear': ('linear', 'linear'), 'de-confound': ('deconfound', 'deconfound')}
-    cfg = Config.fromfile(config('deconfound-tde'))
-    columns[f'de-confound-TDE (alpha = {cfg.model.roi_head.bbox_head[0].alpha:g})'] = (
-        'deconfound-tde', 'deconfound')
+    columns = {'linear': ('linear', 'linear'), 'de-confound': ('deconfound', 'deconfound'),
+               f'de-confound-TDE (alpha = {paper_alpha():g})': ('deconfound-tde', 'deconfound')}
     models = {}
     for title, (row, model) in columns.items():
-        row_cfg = Config.fromfile(config(row))
-        row_cfg.merge_from_dict(options)
-        models[title] = init_detector(row_cfg, checkpoints[model], device='cpu')
-    cfg.merge_from_dict(options)
+        cfg = Config.fromfile(config(row))
+        cfg.merge_from_dict(options)
+        models[title] = init_detector(cfg, checkpoints[model], device='cpu')
     init_default_scope('mmdet')
-    dataset = DATASETS.build(cfg.test_dataloader.dataset)
-    frequency = data_summary(data)['frequency']
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)  # the same in every row's config
     rare = [label for label, group in enumerate(frequency) if group == 'r']
     draw_scenes(dataset, scenes_with(dataset, rare, PICTURED_SCENES), models, frequency, out_file)
 
@@ -387,7 +389,8 @@ def main() -> None:
     setup['hours'] = sum(job['hours'] for job in setup['training'].values())
     os.makedirs(out, exist_ok=True)
     draw_test_scenes({row: checkpoints[f'seed{args.seeds[0]}/{row}'] for row in TRAINED},
-                     args.data, args.smoke, osp.join(out, 'lvis_mini_cpu_scenes.png'))
+                     args.data, data['frequency'], args.smoke,
+                     osp.join(out, 'lvis_mini_cpu_scenes.png'))
     with open(osp.join(out, 'lvis_mini_cpu.json'), 'w') as f:
         json.dump(dict(epochs=max_epochs, metrics=list(METRICS), rows=rows,
                        val=[result['val'] for result in results], data=data, setup=setup), f,

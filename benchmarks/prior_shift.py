@@ -40,7 +40,6 @@ each row), ``test_prior_shift.md`` and ``test_prior_shift.png`` (top-1 against t
 one line per row) to ``--out`` (default ``benchmarks/results``; smoke: the work directory).
 """
 import argparse
-import glob
 import hashlib
 import json
 import os
@@ -53,7 +52,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 import torch
 
-from mmcausal.apis import data_root_options, split_terms, tiny_data_options
+from mmcausal.apis import data_root_options, published_checkpoint, split_terms, tiny_data_options
 from mmcausal.apis.arguments import grid_argument
 from mmcausal.evaluation import (LongTailAccuracy, class_accuracy, correction_sweeps,
                                  estimate_prior, exponential_prior, fit_temperature,
@@ -63,9 +62,9 @@ from mmcausal.evaluation.alpha_sweep import best_alpha_index, choose_correction
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 NAME = '{row}_resnet32_1xb256-200e_cifar10-jpg-lt-r100'
 MODELS = ('deconfound', 'linear')
-# the published 200-epoch checkpoints (named by their hash) and their configs
+# the configs and the stems of the published 200-epoch checkpoints ({stem}-{hash}.pth)
 DEFAULTS = {row: (osp.join('configs', 'cifar10_jpg_lt', NAME.format(row=row) + '.py'),
-                  osp.join('benchmarks', 'results', NAME.format(row=row) + '_epoch_200-*.pth'))
+                  osp.join('benchmarks', 'results', NAME.format(row=row) + '_epoch_200'))
             for row in MODELS}
 # name -> (imbalance ratio, reversed); ratio 1 is balanced
 PRIORS = {'forward-100': (100, False), 'forward-50': (50, False), 'forward-10': (10, False),
@@ -265,7 +264,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     for model in MODELS:
         parser.add_argument(f'--{model}', nargs=2, metavar=('CONFIG', 'CHECKPOINT'),
                             help=f'the {model} model (default: the published one, '
-                            f'{" ".join(DEFAULTS[model])})')
+                            f'{DEFAULTS[model][0]} {DEFAULTS[model][1]}-*.pth)')
     parser.add_argument('--alphas', type=grid_argument, default='0:3:0.1',
                         help="TDE's alphas to choose from, from 0 (default: 0:3:0.1)")
     parser.add_argument('--ts', type=grid_argument, default='0:3:0.1',
@@ -293,12 +292,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         parser.error(f'argument --data: {args.data} is not a folder')
     for model in MODELS:
         if getattr(args, model) is None:
-            config, pattern = DEFAULTS[model]
-            found = glob.glob(osp.join(ROOT, pattern))
-            if len(found) != 1:
-                parser.error(f'argument --{model}: one published checkpoint {pattern} expected, '
-                             f'found {found}; give --{model} CONFIG CHECKPOINT')
-            setattr(args, model, [osp.join(ROOT, config), found[0]])
+            config, stem = DEFAULTS[model]
+            try:
+                checkpoint = published_checkpoint(osp.join(ROOT, stem))
+            except FileNotFoundError as error:
+                parser.error(f'argument --{model}: {error}; give --{model} CONFIG CHECKPOINT')
+            setattr(args, model, [osp.join(ROOT, config), checkpoint])
     if args.smoke:
         args.alphas, args.ts, args.draws = [0.0, 1.0, 2.0], [0.0, 1.0, 2.0], 2
     return args

@@ -5,7 +5,7 @@ Not imported by ``import mmcausal``.
 """
 from .analysis import (SPLITS, SplitTerms, head_features, load_for_analysis, split_terms,
                        sweep_checkpoint)
-from .checkpoints import publish_checkpoint, publish_log, strip_local_paths
+from .checkpoints import publish_checkpoint, publish_log, published_checkpoint, strip_local_paths
 from .config_options import (PRECISIONS, data_root_options, image_folder_options,
                              long_tailed_options, one_epoch_options, precision_options,
                              tiny_data_options, tiny_run_options)
@@ -17,6 +17,6 @@ __all__ = ['PRECISIONS', 'ROWS', 'ROW_TITLES', 'SPLITS', 'SplitTerms',
            'class_accuracy_table', 'data_root_options', 'default_work_dir',
            'head_features', 'image_folder_options', 'load_for_analysis',
            'long_tailed_options', 'one_epoch_options', 'precision_options',
-           'publish_checkpoint', 'publish_log', 'runner_work_dir', 'score_seed', 'split_terms',
-           'strip_local_paths', 'summarize', 'sweep_checkpoint', 'tiny_data_options',
-           'tiny_run_options', 'train']
+           'publish_checkpoint', 'publish_log', 'published_checkpoint', 'runner_work_dir',
+           'score_seed', 'split_terms', 'strip_local_paths', 'summarize', 'sweep_checkpoint',
+           'tiny_data_options', 'tiny_run_options', 'train']

@@ -1,5 +1,6 @@
 """Checkpoints and logs for release: the weights and their provenance, without the training state
 and without the paths of the machine that trained them."""
+import glob
 import hashlib
 import os
 import os.path as osp
@@ -81,3 +82,15 @@ def publish_log(logs: Sequence[str], path: str) -> str:
     with open(path, 'w', encoding='utf-8') as f:
         f.write(strip_local_paths(text))
     return path
+
+
+def published_checkpoint(stem: str) -> str:
+    """The one checkpoint :func:`publish_checkpoint` wrote for ``stem``: ``{stem}-*.pth``.
+
+    Raises:
+        FileNotFoundError: None or several match; the message names the pattern and the matches.
+    """
+    paths = glob.glob(f'{stem}-*.pth')
+    if len(paths) != 1:
+        raise FileNotFoundError(f'one published checkpoint {stem}-*.pth expected, found {paths}')
+    return paths[0]

@@ -4,7 +4,7 @@ import os.path as osp
 import pytest
 import torch
 
-from mmcausal.apis import publish_checkpoint, publish_log, strip_local_paths
+from mmcausal.apis import publish_checkpoint, publish_log, published_checkpoint, strip_local_paths
 
 
 def test_strip_local_paths_keeps_each_name_behind_local():
@@ -71,3 +71,19 @@ def test_publish_log_joins_the_logs_in_order_without_local_paths(tmp_path):
                             'Load checkpoint from <local>/epoch_10.pth\n')
     with pytest.raises(ValueError, match='at least one log'):
         publish_log([], str(tmp_path / 'none.log'))
+
+
+def test_published_checkpoint_finds_the_one_release_of_its_stem(tmp_path):
+    trained = tmp_path / 'epoch_200.pth'
+    torch.save(dict(meta=dict(epoch=200), state_dict={'w': torch.ones(2)}), trained)
+    stem = str(tmp_path / 'model_epoch_200')
+    with pytest.raises(FileNotFoundError, match=r'model_epoch_200-\*\.pth expected, found \[\]'):
+        published_checkpoint(stem)
+    path = publish_checkpoint(str(trained), stem)
+    publish_checkpoint(str(trained), str(tmp_path / 'other_epoch_200'))  # another stem
+    assert published_checkpoint(stem) == path
+    torch.save(dict(meta=dict(epoch=100), state_dict={'w': torch.zeros(2)}), trained)
+    second = publish_checkpoint(str(trained), stem)  # other weights: a second hash
+    with pytest.raises(FileNotFoundError, match='expected, found') as error:
+        published_checkpoint(stem)
+    assert path in str(error.value) and second in str(error.value)

@@ -19,7 +19,7 @@ from _checkout import REPO
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmcausal.apis import data_root_options, image_folder_options
+from mmcausal.apis import data_root_options, image_folder_options, published_checkpoint
 from mmcausal.apis.checkpoints import ABSOLUTE_PATH
 
 RESULTS = osp.join(REPO, 'benchmarks', 'results')
@@ -35,9 +35,8 @@ MACHINE_ROOTS = ('/work/', '/root/', '/tmp/', '/home/', '/check/')
 
 
 def published(setting: str, row: str) -> str:
-    paths = glob.glob(osp.join(RESULTS, SETTINGS[setting][1].format(row=row) + '_epoch_200-*.pth'))
-    assert len(paths) == 1, f'one published {row} checkpoint expected, found {paths}'
-    return paths[0]
+    return published_checkpoint(osp.join(RESULTS, SETTINGS[setting][1].format(row=row)
+                                         + '_epoch_200'))
 
 
 def config(setting: str, row: str) -> str:
