@@ -70,6 +70,7 @@ from mmengine.runner import Runner
 
 from mmcausal.apis import one_epoch_options, train
 from mmcausal.apis.long_runs import check_settings, epochs_done, logged_iterations, throughput
+from mmcausal.apis.report import detection_table
 from mmcausal.visualization.detections import draw_scenes, scenes_with
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -323,14 +324,7 @@ def markdown(rows: Dict[str, dict], setup: dict, data: dict) -> str:
         f"training images, {max(data['train_image_counts'])} ... "
         f"{min(data['train_image_counts'])}), {data['val_images']} val and "
         f"{data['test_images']} test scenes of held-out objects.", '',
-        'Test split, mean over seeds (%):', '',
-        '| row | alpha | mask AP | AP50 | AP75 | APr | APc | APf | box AP |',
-        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
-    for row, values in rows.items():
-        alpha = ' / '.join(f'{a:g}' for a in values['alpha']) if 'alpha' in values else '-'
-        cells = ' | '.join('-' if None in values[name] else f'{np.mean(values[name]):.1f}'
-                           for name in METRICS)
-        lines.append(f'| {row} | {alpha} | {cells} |')
+        'Test split, mean ± std over seeds (%):', ''] + detection_table(rows)
     return '\n'.join(lines) + '\n'
 
 

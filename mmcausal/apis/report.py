@@ -1,5 +1,5 @@
-"""Markdown of the long-tailed benchmarks' results (``benchmarks/long_tail_cpu.py`` and
-``benchmarks/cifar10_lt_full.py``): the rows of :func:`~mmcausal.apis.summarize`, mean ± std
+"""Markdown of the long-tailed benchmarks' results (``benchmarks/long_tail_cpu.py``,
+``benchmarks/cifar10_lt_full.py`` and ``benchmarks/lvis_mini_cpu.py``): their rows, mean ± std
 over seeds, and what they were measured on."""
 from typing import Dict, List, Optional, Sequence
 
@@ -11,12 +11,33 @@ from .protocol_scoring import ROW_TITLES, ROWS
 #: Table 3 of the paper, CIFAR-10-LT ratio 100, 200 epochs, top-1 on the official test split.
 PAPER = {'deconfound': 71.7, 'deconfound-tde': 80.6}
 
+#: Tables 4 and 5 of the paper, LVIS v0.5 val, Cascade Mask R-CNN R101-FPN: mask AP and APr of
+#: the baseline, de-confound and de-confound-TDE (alpha = 1.5) with and without background
+#: exemption.
+LVIS_PAPER = {'linear': dict(segm_AP=22.6, segm_APr=2.5),
+              'deconfound': dict(segm_AP=25.7, segm_APr=11.4),
+              'deconfound-tde': dict(segm_AP=28.4, segm_APr=22.1),
+              'deconfound-tde-no-exemption': dict(segm_AP=23.4, segm_APr=13.1)}
+#: The rows of ``benchmarks/lvis_mini_cpu.py`` as its tables name them, in their order.
+DETECTION_ROW_TITLES = {
+    'random': 'Random boxes',
+    'linear': 'Baseline (linear)',
+    'seesaw': 'Seesaw Loss',
+    'deconfound': 'De-confound',
+    'deconfound-tde': "De-confound-TDE (the paper's alpha)",
+    'deconfound-tde-val': 'De-confound-TDE (alpha chosen on val)',
+    'deconfound-tde-no-exemption': "De-confound-TDE (the paper's alpha), background not exempted"}
+#: The metrics of the detection table: ``LVISMetric``'s, ``lvis/`` dropped, and their titles.
+DETECTION_COLUMNS = {'segm_AP': 'mask AP', 'segm_APr': 'APr', 'segm_APc': 'APc',
+                     'segm_APf': 'APf', 'bbox_AP': 'box AP'}
 
-def mean_std(values: Sequence[float]) -> str:
-    """Mean ± sample standard deviation (ddof 1); just the value for one seed."""
+
+def mean_std(values: Sequence[float], digits: int = 2) -> str:
+    """Mean ± sample standard deviation (ddof 1) with ``digits`` decimals; just the value for
+    one seed."""
     if len(values) == 1:
-        return f'{values[0]:.2f}'
-    return f'{np.mean(values):.2f} ± {np.std(values, ddof=1):.2f}'
+        return f'{values[0]:.{digits}f}'
+    return f'{np.mean(values):.{digits}f} ± {np.std(values, ddof=1):.{digits}f}'
 
 
 def data_line(counts: Sequence[int], val: int, test: str, source: str) -> str:
@@ -42,3 +63,22 @@ def results_table(rows: Dict[str, dict], paper: Optional[Dict[str, float]] = Non
         lines.append(f'| {ROW_TITLES[row]} | ' + ' | '.join(cells) + f' | {parameter} |'
                      + (f" {paper.get(row, '-')} |" if paper else ''))
     return lines + ['', f'Top-1 in %; groups by training images per class: {groups_in_words()}.']
+
+
+def detection_table(rows: Dict[str, dict]) -> List[str]:
+    """Markdown lines of ``benchmarks/lvis_mini_cpu.py``'s rows (row -> metric -> list over
+    seeds, in %; None where a frequency group has no ground truth): the metrics of
+    :data:`DETECTION_COLUMNS`, mean ± std over seeds with one decimal as LVIS reports them, the
+    alpha of the TDE rows and the paper's mask AP / APr (:data:`LVIS_PAPER`)."""
+    lines = ['| row | alpha | ' + ' | '.join(DETECTION_COLUMNS.values())
+             + ' | paper, LVIS v0.5: AP / APr |',
+             '| --- | ---: |' + ' ---: |' * len(DETECTION_COLUMNS) + ' ---: |']
+    for row, title in DETECTION_ROW_TITLES.items():
+        entry = rows[row]
+        alpha = ', '.join(f'{value:g}' for value in entry['alpha']) if 'alpha' in entry else '-'
+        cells = ['-' if None in entry[metric] else mean_std(entry[metric], 1)
+                 for metric in DETECTION_COLUMNS]
+        paper = LVIS_PAPER.get(row)
+        reference = f"{paper['segm_AP']} / {paper['segm_APr']}" if paper else '-'
+        lines.append(f'| {title} | {alpha} | ' + ' | '.join(cells) + f' | {reference} |')
+    return lines

@@ -1,6 +1,7 @@
-"""The markdown of the benchmarks' results: mean ± std over seeds, the data line and the table."""
+"""The markdown of the benchmarks' results: mean ± std over seeds, the data line and the tables."""
 from mmcausal.apis import ROWS
-from mmcausal.apis.report import PAPER, data_line, mean_std, results_table
+from mmcausal.apis.report import (DETECTION_ROW_TITLES, PAPER, data_line, detection_table, mean_std,
+                                  results_table)
 
 
 def test_mean_std_is_the_sample_std():
@@ -28,3 +29,22 @@ def test_results_table_has_a_line_per_row_and_only_the_groups_present():
         "| De-confound-TDE (the paper's alpha) | 71.00 ± 1.41 | 90.00 ± 0.00 | 1.0 | 80.6 |")
     assert lines[2 + ROWS.index('deconfound-tde-val')].endswith('| 1.1, 1.2 | - |')
     assert lines[-1].startswith('Top-1 in %; groups by training images per class: many-shot')
+
+
+def test_detection_table_has_a_line_per_row_with_the_papers_ap_and_apr():
+    rows = {row: dict(segm_AP=[20.0, 22.0], segm_APr=[1.0, 1.0], segm_APc=[None, None],
+                      segm_APf=[40.0, 41.0], bbox_AP=[23.25]) for row in DETECTION_ROW_TITLES}
+    rows['deconfound-tde'].update(alpha=[1.5, 1.5])
+    rows['deconfound-tde-val'].update(alpha=[1.0, 2.5])
+    lines = detection_table(rows)
+    assert lines[:2] == [
+        '| row | alpha | mask AP | APr | APc | APf | box AP | paper, LVIS v0.5: AP / APr |',
+        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
+    assert len(lines) == 2 + len(DETECTION_ROW_TITLES)
+    # 21.0 ± sqrt(2): mean ± sample std with one decimal; '-' for a group without ground truth
+    assert lines[2] == '| Random boxes | - | 21.0 ± 1.4 | 1.0 ± 0.0 | - | 40.5 ± 0.7 | 23.2 | - |'
+    assert lines[3].endswith('| 22.6 / 2.5 |')
+    assert lines[6] == ("| De-confound-TDE (the paper's alpha) | 1.5, 1.5 | 21.0 ± 1.4 | "
+                        '1.0 ± 0.0 | - | 40.5 ± 0.7 | 23.2 | 28.4 / 22.1 |')
+    assert lines[7].startswith('| De-confound-TDE (alpha chosen on val) | 1, 2.5 |')
+    assert lines[8].endswith('| 23.4 / 13.1 |')

@@ -65,7 +65,7 @@ def test_smoke_run_scores_every_row_and_resumes(tiny_lvis_mini, tmp_path):
     assert set(result['setup']['training']) == {'seed0/deconfound', 'seed0/linear',
                                                 'seed0/seesaw'}
     with open(osp.join(work_dir, 'lvis_mini_cpu.md')) as f:
-        assert '| deconfound-tde | 1.5 |' in f.read()
+        assert "| De-confound-TDE (the paper's alpha) | 1.5 |" in f.read()
     # 4 test scenes (every category is rare here) x ground truth, linear, de-confound and TDE,
     # each 128 x 128 upscaled 3x
     assert Image.open(osp.join(work_dir, 'lvis_mini_cpu_scenes.png')).size == (4 * 384, 4 * 384)
