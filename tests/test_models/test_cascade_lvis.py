@@ -210,3 +210,38 @@ def test_train_and_test_tools_run_the_lvis_config(tiny_lvis, lvis_config, tmp_pa
     log = run('tools/test.py', config_file, str(tmp_path / 'work' / 'epoch_1.pth'), '--work-dir',
               str(tmp_path / 'test'), '--cfg-options', 'model.roi_head.bbox_head.0.alpha=0.5')
     assert 'lvis/bbox_AP' in log
+
+
+def test_detection_outcomes_tool_counts_every_test_object_per_group(tiny_lvis, lvis_config,
+                                                                    tmp_path):
+    """tools/analysis/detection_outcomes.py on the test scenes with an untrained detector (head
+    directions drawn at random): every object counted once in its LVIS group, at each alpha; an
+    object detected with its category is found; the JSON holds what it returns."""
+    cfg = copy.deepcopy(lvis_config)
+    cfg.model = tiny_model(lvis_config)
+    cfg.test_dataloader = lvis_loader(lvis_config, tiny_lvis, test_mode=True)
+    config_file, checkpoint = str(tmp_path / 'tiny_lvis.py'), str(tmp_path / 'model.pth')
+    cfg.dump(config_file)
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    for head in model.roi_head.bbox_head:
+        head.fc_cls.direction.vector.copy_(torch.rand(head.fc_out_channels))
+    torch.save(dict(state_dict=model.state_dict()), checkpoint)
+    tool = load_script('tools/analysis/detection_outcomes.py')
+
+    rates = tool.main([config_file, checkpoint, '--alphas', '0', '1.5', '--out',
+                       str(tmp_path / 'outcomes.json')])
+
+    frequency = {c['id']: c['frequency'] for c in json.load(open(tiny_lvis['ann_file']))[
+        'categories']}
+    groups = [frequency[a['category_id']] for a in tiny_lvis['annotations']]
+    assert list(rates) == ['alpha=0', 'alpha=1.5']
+    for shares in rates.values():
+        assert shares['objects'] == {group: groups.count(group) for group in 'rcf'}
+        for group in 'rcf':
+            assert 0 <= shares['detected'][group] <= shares['found'][group] <= 100
+    with open(tmp_path / 'outcomes.json') as f:
+        assert json.load(f)['rates'] == json.loads(json.dumps(rates))
+    with pytest.raises(ValueError, match=r'bbox_head\[0\] is Shared2FCBBoxHead, without TDE'):
+        tool.main([osp.join(REPO, 'configs', 'lvis_mini', 'linear_cascade-mask-rcnn_r18-w16_fpn_'
+                            '1xb4-onecycle-4e_lvis-mini.py'), checkpoint, '--alphas', '1'])

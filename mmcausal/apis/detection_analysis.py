@@ -1,0 +1,118 @@
+"""Where a detector loses the objects of each LVIS frequency group: not found, or misclassified.
+
+For every ground-truth object of a split, with the detector's own features of its image:
+
+``found``
+    a final detection of any category overlaps it (IoU >= :data:`IOU`): the object is localized;
+``detected``
+    a final detection of its own category overlaps it (IoU >= :data:`IOU`): what AP counts;
+``classified``
+    its ground-truth box, passed through the cascade as the only RoI, scores its own category
+    highest among the foreground classes: the classifier given a perfect box;
+``top5``
+    its own category is among the :data:`TOP` highest-scoring foreground classes of that box.
+
+The three are measured once per alpha of the TDE heads (the backbone, neck and RPN run once per
+image), so de-confound (alpha = 0) and TDE differ in nothing else. :func:`group_rates` gives the
+share of each outcome per frequency group (``r``, ``c``, ``f``). ``tools/analysis/
+detection_outcomes.py`` prints them for a config and a checkpoint.
+"""
+from typing import Dict, Optional, Sequence
+
+import numpy as np
+import torch
+from mmdet.structures.bbox import bbox2roi, bbox_overlaps, get_box_tensor
+from mmengine.dataset import pseudo_collate
+from mmengine.utils import ProgressBar
+from torch import Tensor, nn
+
+IOU = 0.5  # the overlap at which a detection covers an object (LVIS's AP50)
+TOP = 5
+OUTCOMES = ('found', 'detected', 'classified', 'top5')
+
+
+def image_outcomes(gt_boxes: Tensor, gt_labels: Tensor, boxes: Tensor, labels: Tensor,
+                   gt_scores: Tensor) -> Dict[str, np.ndarray]:
+    """:data:`OUTCOMES` of the G ground-truth objects of one image (boolean arrays of length G).
+
+    Args:
+        gt_boxes (Tensor): (G, 4) ground-truth boxes, x1 y1 x2 y2.
+        gt_labels (Tensor): (G,) their categories.
+        boxes (Tensor): (D, 4) final detections, in the ground truth's coordinates.
+        labels (Tensor): (D,) their categories.
+        gt_scores (Tensor): (G, num_classes + 1) class scores of the ground-truth boxes as RoIs,
+            background last.
+    """
+    overlaps = bbox_overlaps(gt_boxes, boxes) >= IOU  # (G, D)
+    same = gt_labels[:, None] == labels[None, :]
+    ranked = gt_scores[:, :-1].argsort(dim=1, descending=True)  # foreground classes, best first
+    return dict(found=overlaps.any(dim=1).numpy(), detected=(overlaps & same).any(dim=1).numpy(),
+                classified=(ranked[:, 0] == gt_labels).numpy(),
+                top5=(ranked[:, :TOP] == gt_labels[:, None]).any(dim=1).numpy())
+
+
+def check_detector(model: nn.Module, alphas: Optional[Sequence[float]]) -> None:
+    """Raise unless every stage head of ``model.roi_head`` scores with a softmax (the cascade
+    averages their probabilities) and, with ``alphas``, has TDE (``TDEShared2FCBBoxHead``)."""
+    for stage, head in enumerate(model.roi_head.bbox_head):
+        if head.custom_activation:
+            raise ValueError(f'roi_head.bbox_head[{stage}] has a custom activation '
+                             f'({type(head.loss_cls).__name__}), whose stage scores the cascade '
+                             'does not average as probabilities; analyse softmax-scored heads')
+        if alphas is not None and not hasattr(head.fc_cls, 'alpha'):
+            raise ValueError(f'roi_head.bbox_head[{stage}] is {type(head).__name__}, without TDE: '
+                             'give no alphas for a detector whose heads are not '
+                             'TDEShared2FCBBoxHead')
+
+
+@torch.no_grad()
+def ground_truth_outcomes(model: nn.Module, dataset,
+                          alphas: Optional[Sequence[float]] = None) -> Dict[str, dict]:
+    """:data:`OUTCOMES` of every ground-truth object of ``dataset`` (an mmdet dataset with the
+    test pipeline, which loads the annotations) under ``model`` (a Cascade R-CNN in eval mode).
+
+    Returns ``{'labels': (N,) categories, 'alpha=A': {outcome: (N,) bool}}`` for each alpha of
+    ``alphas`` set in the TDE heads, or ``{'labels': ..., 'model': {...}}`` for the model as
+    configured with ``alphas=None`` (a linear detector). Checked by :func:`check_detector`.
+    """
+    check_detector(model, alphas)
+    keys = ['model'] if alphas is None else [f'alpha={alpha:g}' for alpha in alphas]
+    outcomes: Dict[str, Dict[str, list]] = {key: {name: [] for name in OUTCOMES} for key in keys}
+    labels = []
+    progress = ProgressBar(len(dataset))
+    for index in range(len(dataset)):
+        batch = model.data_preprocessor(pseudo_collate([dataset[index]]), False)
+        sample = batch['data_samples'][0]
+        metas = [sample.metainfo]
+        gt_boxes, gt_labels = get_box_tensor(sample.gt_instances.bboxes), sample.gt_instances.labels
+        labels.append(gt_labels.numpy())
+        x = model.extract_feat(batch['inputs'])
+        proposals = model.rpn_head.predict(x, [sample], rescale=False)
+        rois = bbox2roi([gt_boxes * gt_boxes.new_tensor(sample.scale_factor).repeat(2)])
+        for key, alpha in zip(keys, [None] * len(keys) if alphas is None else alphas):
+            if alpha is not None:
+                for head in model.roi_head.bbox_head:
+                    head.fc_cls.alpha = alpha
+            detections = model.roi_head.predict_bbox(x, metas, proposals,
+                                                     model.roi_head.test_cfg, rescale=True)[0]
+            _, gt_scores, _ = model.roi_head._refine_roi(x, rois, metas, [len(gt_labels)])
+            for name, value in image_outcomes(gt_boxes, gt_labels, detections.bboxes,
+                                              detections.labels, gt_scores[0]).items():
+                outcomes[key][name].append(value)
+        progress.update()
+    return dict(labels=np.concatenate(labels), **{
+        key: {name: np.concatenate(values) for name, values in measured.items()}
+        for key, measured in outcomes.items()})
+
+
+def group_rates(outcomes: Dict[str, np.ndarray], labels: np.ndarray,
+                frequency: Sequence[str]) -> Dict[str, Dict[str, float]]:
+    """Share (%) of the objects of each frequency group with each outcome: ``{outcome: {group:
+    %}}`` for the groups ``'r'``, ``'c'``, ``'f'`` that have objects (``frequency``: the group of
+    each category, by label), and ``'objects'``: how many each group has."""
+    groups = np.asarray(frequency)[labels]
+    present = [group for group in 'rcf' if (groups == group).any()]
+    rates = {name: {group: round(100 * float(outcomes[name][groups == group].mean()), 1)
+                    for group in present} for name in OUTCOMES}
+    rates['objects'] = {group: int((groups == group).sum()) for group in present}
+    return rates
