@@ -45,7 +45,10 @@ validation during training (val is scored afterwards), the last 2 checkpoints ke
 Into ``--out`` (default ``benchmarks/results``; smoke: the work directory) it writes
 ``lvis_mini_cpu.json``: ``rows`` (per row, lists over seeds of :data:`METRICS` in %, LVIS's
 ``lvis/segm_AP`` ... as ``segm_AP`` ...; the TDE rows also ``alpha``), ``val`` (per seed the
-mask and box AP of each alpha on val), ``data`` (training images per category, their LVIS
+mask and box AP of each alpha on val), ``outcomes`` (per seed, on the test and the training
+scenes, the share of each frequency group's objects that the linear, de-confound and
+de-confound-TDE models find, detect with their category and classify given their box:
+:func:`outcomes_of_seed`), ``data`` (training images per category, their LVIS
 groups, scenes per split) and ``setup`` (machine, seconds per iteration, hours); and
 ``lvis_mini_cpu.md``, the table; ``lvis_mini_cpu_scenes.png``, :data:`PICTURED_SCENES` test
 scenes of the first seed with their ground truth and the linear, de-confound and de-confound-TDE
@@ -69,8 +72,9 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 from mmcausal.apis import one_epoch_options, train
+from mmcausal.apis.detection_analysis import outcome_rates, split_dataset
 from mmcausal.apis.long_runs import check_settings, epochs_done, logged_iterations, throughput
-from mmcausal.apis.report import detection_table
+from mmcausal.apis.report import detection_table, outcomes_table
 from mmcausal.visualization.detections import draw_scenes, scenes_with
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -84,6 +88,7 @@ METRICS = ('segm_AP', 'segm_AP50', 'segm_AP75', 'segm_APr', 'segm_APc', 'segm_AP
 RANDOM_PER_IMAGE = 100  # the configs' detections per image
 RANDOM_SIDES = (16, 64)  # px, the range of a random box's sides (log-uniform)
 PICTURED_SCENES = 4  # test scenes drawn, the first ones holding a rare category
+OUTCOME_SPLITS = ('test', 'train')  # where the objects of each group are found and classified
 
 
 def config(row: str) -> str:
@@ -248,6 +253,30 @@ def score_seed(seed: int, checkpoints: Dict[str, str], work_dir: str, data: str,
     return dict(rows=rows, val={f'{alpha:g}': val[alpha] for alpha in alphas})
 
 
+def outcomes_of_seed(seed: int, checkpoints: Dict[str, str], data: str, smoke: bool,
+                     scores: Scores) -> Dict[str, dict]:
+    """Per split of :data:`OUTCOME_SPLITS`, the share of each frequency group's objects found,
+    detected and classified (:func:`~mmcausal.apis.detection_analysis.outcome_rates`) by the
+    ``linear`` model and the de-confound model at alpha = 0 (``deconfound``) and at the paper's
+    alpha (``deconfound-tde``)."""
+    options, paper = test_options(data, smoke), paper_alpha()
+
+    def rates(row: str, model: str, split: str, alphas: Optional[Sequence[float]]) -> dict:
+        cfg = Config.fromfile(config(row))
+        cfg.merge_from_dict(options)
+        return outcome_rates(cfg, checkpoints[model], split_dataset(cfg, split), alphas)
+
+    result = {}
+    for split in OUTCOME_SPLITS:
+        key = f'seed{seed}/outcomes/{split}'
+        linear = scores.get(f'{key}/linear', lambda: rates('linear', 'linear', split, None))
+        tde = scores.get(f'{key}/deconfound',
+                         lambda: rates('deconfound-tde', 'deconfound', split, (0, paper)))
+        result[split] = {'linear': linear['model'], 'deconfound': tde['alpha=0'],
+                         'deconfound-tde': tde[f'alpha={paper:g}']}
+    return result
+
+
 def draw_test_scenes(checkpoints: Dict[str, str], data: str, frequency: Sequence[str],
                      smoke: bool, out_file: str) -> None:
     """:data:`PICTURED_SCENES` test scenes with a rare category (``frequency``: the LVIS group
@@ -312,7 +341,7 @@ def data_summary(data: str) -> dict:
     return summary
 
 
-def markdown(rows: Dict[str, dict], setup: dict, data: dict) -> str:
+def markdown(rows: Dict[str, dict], outcomes: List[dict], setup: dict, data: dict) -> str:
     groups = {group: data['frequency'].count(group) for group in 'rcf'}
     lines = [
         '# LVIS-mini on the CPU (benchmarks/lvis_mini_cpu.sh)', '',
@@ -324,7 +353,9 @@ def markdown(rows: Dict[str, dict], setup: dict, data: dict) -> str:
         f"training images, {max(data['train_image_counts'])} ... "
         f"{min(data['train_image_counts'])}), {data['val_images']} val and "
         f"{data['test_images']} test scenes of held-out objects.", '',
-        'Test split, mean ± std over seeds (%):', ''] + detection_table(rows)
+        'Test split, mean ± std over seeds (%):', ''] + detection_table(rows) + [
+        '', 'Where the objects go, mean over seeds (% of each group\'s objects):', ''
+    ] + outcomes_table(outcomes)
     return '\n'.join(lines) + '\n'
 
 
@@ -372,6 +403,8 @@ def main() -> None:
     scores = Scores(work_dir)
     results = [score_seed(seed, {row: checkpoints[f'seed{seed}/{row}'] for row in TRAINED},
                           work_dir, args.data, args.smoke, scores) for seed in args.seeds]
+    outcomes = [outcomes_of_seed(seed, {row: checkpoints[f'seed{seed}/{row}'] for row in TRAINED},
+                                 args.data, args.smoke, scores) for seed in args.seeds]
     rows, data = summarize(results), data_summary(args.data)
     batch = Config.fromfile(config('deconfound')).train_dataloader.batch_size
     setup = dict(
@@ -387,9 +420,9 @@ def main() -> None:
                      osp.join(out, 'lvis_mini_cpu_scenes.png'))
     with open(osp.join(out, 'lvis_mini_cpu.json'), 'w') as f:
         json.dump(dict(epochs=max_epochs, metrics=list(METRICS), rows=rows,
-                       val=[result['val'] for result in results], data=data, setup=setup), f,
-                  indent=2)
-    text = markdown(rows, setup, data)
+                       val=[result['val'] for result in results], outcomes=outcomes, data=data,
+                       setup=setup), f, indent=2)
+    text = markdown(rows, outcomes, setup, data)
     with open(osp.join(out, 'lvis_mini_cpu.md'), 'w') as f:
         f.write(text)
     print(text)

@@ -14,15 +14,21 @@ For every ground-truth object of a split, with the detector's own features of it
 
 The three are measured once per alpha of the TDE heads (the backbone, neck and RPN run once per
 image), so de-confound (alpha = 0) and TDE differ in nothing else. :func:`group_rates` gives the
-share of each outcome per frequency group (``r``, ``c``, ``f``). ``tools/analysis/
-detection_outcomes.py`` prints them for a config and a checkpoint.
+share of each outcome per frequency group (``r``, ``c``, ``f``), :func:`outcome_rates` those of
+a config, a checkpoint and a split; ``tools/analysis/detection_outcomes.py`` prints them and
+``benchmarks/lvis_mini_cpu.py`` records them per seed.
 """
-from typing import Dict, Optional, Sequence
+import json
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
+from mmdet.registry import DATASETS, MODELS
 from mmdet.structures.bbox import bbox2roi, bbox_overlaps, get_box_tensor
+from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
+from mmengine.registry import init_default_scope
+from mmengine.runner import load_checkpoint
 from mmengine.utils import ProgressBar
 from torch import Tensor, nn
 
@@ -73,7 +79,8 @@ def ground_truth_outcomes(model: nn.Module, dataset,
 
     Returns ``{'labels': (N,) categories, 'alpha=A': {outcome: (N,) bool}}`` for each alpha of
     ``alphas`` set in the TDE heads, or ``{'labels': ..., 'model': {...}}`` for the model as
-    configured with ``alphas=None`` (a linear detector). Checked by :func:`check_detector`.
+    configured with ``alphas=None`` (a linear detector). Checked by :func:`check_detector`;
+    the TDE heads keep the last alpha.
     """
     check_detector(model, alphas)
     keys = ['model'] if alphas is None else [f'alpha={alpha:g}' for alpha in alphas]
@@ -116,3 +123,39 @@ def group_rates(outcomes: Dict[str, np.ndarray], labels: np.ndarray,
                     for group in present} for name in OUTCOMES}
     rates['objects'] = {group: int((groups == group).sum()) for group in present}
     return rates
+
+
+def frequency_of(dataset) -> List[str]:
+    """The LVIS group (``'r'``, ``'c'``, ``'f'``) of each label of an mmdet LVIS dataset, from
+    the categories of its annotation file."""
+    with open(dataset.ann_file) as f:
+        groups = {category['id']: category['frequency'] for category in json.load(f)['categories']}
+    return [groups[category] for category in dataset.cat_ids]
+
+
+def split_dataset(cfg: Config, split: str) -> dict:
+    """The dataset config of ``split`` (``'train'``, ``'val'`` or ``'test'``) of an mmdet config,
+    read with the test pipeline: it loads the annotations, without the training augmentation
+    (and without a sampling wrapper such as ``ClassBalancedDataset``)."""
+    if split != 'train':
+        return cfg[f'{split}_dataloader'].dataset
+    dataset = cfg.train_dataloader.dataset
+    while 'dataset' in dataset:  # a wrapper, e.g. repeat-factor sampling
+        dataset = dataset.dataset
+    return dict(dataset, pipeline=cfg.test_dataloader.dataset.pipeline)
+
+
+def outcome_rates(cfg: Config, checkpoint: str, dataset: dict,
+                  alphas: Optional[Sequence[float]] = None) -> Dict[str, dict]:
+    """:func:`group_rates` of the detector of ``cfg`` with ``checkpoint`` on ``dataset`` (an
+    mmdet LVIS dataset config with the test pipeline), by setting: ``'alpha=A'`` for each of
+    ``alphas``, else ``'model'`` (see :func:`ground_truth_outcomes`)."""
+    init_default_scope('mmdet')
+    model = MODELS.build(cfg.model).eval()
+    load_checkpoint(model, checkpoint, map_location='cpu')
+    check_detector(model, alphas)  # before the data is read
+    dataset = DATASETS.build(dataset)
+    outcomes = ground_truth_outcomes(model, dataset, alphas)
+    labels, frequency = outcomes.pop('labels'), frequency_of(dataset)
+    return {setting: group_rates(measured, labels, frequency)
+            for setting, measured in outcomes.items()}

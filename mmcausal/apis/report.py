@@ -82,3 +82,28 @@ def detection_table(rows: Dict[str, dict]) -> List[str]:
         reference = f"{paper['segm_AP']} / {paper['segm_APr']}" if paper else '-'
         lines.append(f'| {title} | {alpha} | ' + ' | '.join(cells) + f' | {reference} |')
     return lines
+
+
+def outcomes_table(outcomes: List[dict]) -> List[str]:
+    """Markdown lines of ``benchmarks/lvis_mini_cpu.py``'s ``outcomes`` (per seed, per split, per
+    row: the share of each frequency group's objects with each outcome of
+    :mod:`mmcausal.apis.detection_analysis`, and the ``objects`` per group): a line per split and
+    outcome, per row the shares of the groups (``r / c / f``), mean over seeds with one decimal;
+    then the objects per group."""
+    first = outcomes[0]
+    rows = list(next(iter(first.values())))
+    groups = ' / '.join(next(iter(first.values()))[rows[0]]['objects'])
+    lines = ['| split: outcome | ' + ' | '.join(f'{DETECTION_ROW_TITLES[row]}: {groups}'
+                                                for row in rows) + ' |',
+             '| --- |' + ' ---: |' * len(rows)]
+    for split, by_row in first.items():
+        for outcome in (name for name in by_row[rows[0]] if name != 'objects'):
+            cells = [' / '.join(
+                f'{np.mean([seed[split][row][outcome][group] for seed in outcomes]):.1f}'
+                for group in by_row[row][outcome]) for row in rows]
+            lines.append(f'| {split}: {outcome} | ' + ' | '.join(cells) + ' |')
+    objects = '; '.join(
+        f'{split}: ' + ', '.join(f'{group} {count}'
+                                 for group, count in by_row[rows[0]]['objects'].items())
+        for split, by_row in first.items())
+    return lines + ['', f'Objects per group: {objects}.']

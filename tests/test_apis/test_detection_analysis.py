@@ -3,8 +3,9 @@ boxes, and their shares per LVIS frequency group. The detector end to end:
 tests/test_models/test_cascade_lvis.py."""
 import numpy as np
 import torch
+from mmengine.config import Config
 
-from mmcausal.apis.detection_analysis import group_rates, image_outcomes
+from mmcausal.apis.detection_analysis import group_rates, image_outcomes, split_dataset
 
 
 def test_image_outcomes_on_hand_made_boxes():
@@ -46,3 +47,17 @@ def test_group_rates_are_shares_per_frequency_group():
                          objects=dict(r=2, c=1, f=3))
     # a group without objects is left out
     assert set(group_rates(outcomes, labels, ['c', 'c', 'f'])['objects']) == {'c', 'f'}
+
+
+def test_split_dataset_reads_the_training_set_with_the_test_pipeline():
+    test_pipeline = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations')]
+    lvis = dict(type='LVISV05Dataset', ann_file='train.json', pipeline=[dict(type='RandomFlip')])
+    cfg = Config(dict(
+        train_dataloader=dict(dataset=dict(type='ClassBalancedDataset', oversample_thr=1e-3,
+                                           dataset=lvis)),
+        test_dataloader=dict(dataset=dict(type='LVISV05Dataset', ann_file='test.json',
+                                          pipeline=test_pipeline))))
+
+    assert split_dataset(cfg, 'train') == dict(type='LVISV05Dataset', ann_file='train.json',
+                                               pipeline=test_pipeline)
+    assert split_dataset(cfg, 'test') == cfg.test_dataloader.dataset

@@ -1,7 +1,7 @@
 """The markdown of the benchmarks' results: mean ± std over seeds, the data line and the tables."""
 from mmcausal.apis import ROWS
 from mmcausal.apis.report import (DETECTION_ROW_TITLES, PAPER, data_line, detection_table, mean_std,
-                                  results_table)
+                                  outcomes_table, results_table)
 
 
 def test_mean_std_is_the_sample_std():
@@ -48,3 +48,26 @@ def test_detection_table_has_a_line_per_row_with_the_papers_ap_and_apr():
                         '1.0 ± 0.0 | - | 40.5 ± 0.7 | 23.2 | 28.4 / 22.1 |')
     assert lines[7].startswith('| De-confound-TDE (alpha chosen on val) | 1, 2.5 |')
     assert lines[8].endswith('| 23.4 / 13.1 |')
+
+
+def test_outcomes_table_averages_the_shares_over_seeds():
+    def rates(found: float, classified: float) -> dict:
+        return dict(found=dict(r=found, c=100.0), classified=dict(r=classified, c=50.0),
+                    objects=dict(r=3, c=40))
+
+    seeds = [{split: {'linear': rates(90.0, 0.0), 'deconfound-tde': rates(80.0, 10.0)}
+              for split in ('test', 'train')},
+             {split: {'linear': rates(100.0, 0.0), 'deconfound-tde': rates(80.0, 20.0)}
+              for split in ('test', 'train')}]
+
+    lines = outcomes_table(seeds)
+
+    assert lines[:2] == [
+        '| split: outcome | Baseline (linear): r / c | '
+        "De-confound-TDE (the paper's alpha): r / c |",
+        '| --- | ---: | ---: |']
+    assert lines[2:6] == ['| test: found | 95.0 / 100.0 | 80.0 / 100.0 |',
+                          '| test: classified | 0.0 / 50.0 | 15.0 / 50.0 |',
+                          '| train: found | 95.0 / 100.0 | 80.0 / 100.0 |',
+                          '| train: classified | 0.0 / 50.0 | 15.0 / 50.0 |']
+    assert lines[-1] == 'Objects per group: test: r 3, c 40; train: r 3, c 40.'

@@ -27,6 +27,12 @@ def tiny_lvis_mini(shared_data, cifar10_jpg_tiny, tmp_path_factory) -> str:
     return root
 
 
+def annotations(data: str, split: str) -> int:
+    """How many objects the ``split`` scenes of LVIS-mini in ``data`` hold."""
+    with open(osp.join(data, 'annotations', f'lvis_mini_{split}.json')) as f:
+        return len(json.load(f)['annotations'])
+
+
 def run(data: str, work_dir: str, *args: str) -> subprocess.CompletedProcess:
     command = ['bash', 'benchmarks/lvis_mini_cpu.sh', '--data', data, '--work-dir', work_dir,
                '--seeds', '0', *args]
@@ -64,6 +70,14 @@ def test_smoke_run_scores_every_row_and_resumes(tiny_lvis_mini, tmp_path):
     assert result['setup']['iterations_per_epoch'] == 9  # 34 scenes, 4 per batch
     assert set(result['setup']['training']) == {'seed0/deconfound', 'seed0/linear',
                                                 'seed0/seesaw'}
+    # where the objects go: every object of the test and training scenes counted once, all rare
+    for split in ('test', 'train'):
+        objects = annotations(tiny_lvis_mini, split)
+        for row, rates in result['outcomes'][0][split].items():
+            assert rates['objects'] == dict(r=objects), (split, row)
+            assert 0 <= rates['detected']['r'] <= rates['found']['r'] <= 100
+            assert rates['classified']['r'] <= rates['top5']['r']
+    assert set(result['outcomes'][0]['test']) == {'linear', 'deconfound', 'deconfound-tde'}
     with open(osp.join(work_dir, 'lvis_mini_cpu.md')) as f:
         assert "| De-confound-TDE (the paper's alpha) | 1.5 |" in f.read()
     # 4 test scenes (every category is rare here) x ground truth, linear, de-confound and TDE,

@@ -1,13 +1,15 @@
 """Where a Cascade R-CNN loses each LVIS frequency group's objects: not found, or misclassified.
 
-    python tools/analysis/detection_outcomes.py CONFIG CHECKPOINT [--split {val,test}]
+    python tools/analysis/detection_outcomes.py CONFIG CHECKPOINT [--split {train,val,test}]
         [--alphas A ...] [--out FILE] [--cfg-options KEY=VALUE ...]
 
-For each ground-truth object of the split (default ``test``) and each alpha of the TDE heads
+For each ground-truth object of the split (default ``test``; ``train`` is read with the test
+pipeline: what did the model learn of its own training objects?) and each alpha of the TDE heads
 (``--alphas``, the same in the three stages; none for a detector without TDE, as configured), the
 share of the rare, common and frequent objects that is ``found`` (a final detection of any
-category at IoU >= 0.5), ``detected`` (one of its own category) and ``classified`` (its
-ground-truth box as the only RoI scores its own category highest):
+category at IoU >= 0.5), ``detected`` (one of its own category), ``classified`` (its
+ground-truth box as the only RoI scores its own category highest) and ``top5`` (among its 5
+highest):
 :mod:`mmcausal.apis.detection_analysis`. A category TDE should lift but does not is localized
 and not classified, or not localized at all; this tells which. Example, de-confound against TDE::
 
@@ -22,13 +24,9 @@ import argparse
 import json
 from typing import Dict, Optional, Sequence
 
-from mmdet.registry import DATASETS, MODELS
 from mmengine.config import Config, DictAction
-from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 
-from mmcausal.apis.detection_analysis import (OUTCOMES, check_detector, ground_truth_outcomes,
-                                              group_rates)
+from mmcausal.apis.detection_analysis import OUTCOMES, outcome_rates, split_dataset
 
 GROUPS = {'r': 'rare', 'c': 'common', 'f': 'frequent'}
 
@@ -37,8 +35,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='config of the detector and the split')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--split', choices=('val', 'test'), default='test',
-                        help='split to analyse (default: test)')
+    parser.add_argument('--split', choices=('train', 'val', 'test'), default='test',
+                        help='split to analyse (default: test; train: read with the test '
+                        'pipeline, to see what the model learned of its own training objects)')
     parser.add_argument('--alphas', type=float, nargs='+',
                         help='TDE alphas to set in the three stage heads, e.g. 0 1.5 (default: '
                         'the model as configured)')
@@ -49,14 +48,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     if args.alphas and min(args.alphas) < 0:
         parser.error(f'--alphas {args.alphas}: every alpha must be >= 0 (0 is de-confound)')
     return args
-
-
-def frequency_of(dataset) -> list:
-    """The LVIS group (``'r'``, ``'c'``, ``'f'``) of each label of an mmdet LVIS dataset, from
-    the categories of its annotation file."""
-    with open(dataset.ann_file) as f:
-        groups = {category['id']: category['frequency'] for category in json.load(f)['categories']}
-    return [groups[category] for category in dataset.cat_ids]
 
 
 def format_rates(rates: Dict[str, dict]) -> str:
@@ -78,16 +69,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    init_default_scope('mmdet')
-    model = MODELS.build(cfg.model).eval()
-    load_checkpoint(model, args.checkpoint, map_location='cpu')
-    check_detector(model, args.alphas)  # before the data is read
-    dataset = DATASETS.build(cfg[f'{args.split}_dataloader'].dataset)
-    outcomes = ground_truth_outcomes(model, dataset, args.alphas)
-    frequency, labels = frequency_of(dataset), outcomes.pop('labels')
-    rates = {setting: group_rates(measured, labels, frequency)
-             for setting, measured in outcomes.items()}
-    print(f'\n{args.split} split, {len(labels)} objects:\n' + format_rates(rates))
+    rates = outcome_rates(cfg, args.checkpoint, split_dataset(cfg, args.split), args.alphas)
+    print(f'\n{args.split} split:\n' + format_rates(rates))
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(dict(config=args.config, checkpoint=args.checkpoint, split=args.split,
