@@ -31,7 +31,7 @@ import mmengine
 import numpy as np
 
 from mmcausal.apis import ROW_TITLES
-from mmcausal.apis.report import PAPER, results_table
+from mmcausal.apis.report import PAPER, detection_table, outcomes_table, results_table
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 RESULTS = osp.join(REPO, 'benchmarks', 'results')
@@ -89,6 +89,20 @@ def model_table(metafile: str, here: str, paper: Optional[Dict[str, float]] = No
     return lines
 
 
+def detection_results(result: str, here: str) -> List[str]:
+    """The rows of ``lvis_mini_cpu.json`` (mask AP, APr, APc, APf, box AP per seed) by
+    :func:`mmcausal.apis.report.detection_table`: mean ± std over seeds, the paper's LVIS v0.5
+    AP / APr beside."""
+    return detection_table(load_result(result)['rows'])
+
+
+def detection_outcomes(result: str, here: str) -> List[str]:
+    """Where each LVIS group's objects go in ``lvis_mini_cpu.json``'s ``outcomes`` (found,
+    detected, classified given their box, top 5; test and training scenes) by
+    :func:`mmcausal.apis.report.outcomes_table`."""
+    return outcomes_table(load_result(result)['outcomes'])
+
+
 def nested_table(result: str, key: str, corner: str, here: str) -> List[str]:
     """``{key: {column: {row: number}}}`` of a results JSON as a table of one column per outer
     key (e.g. a test prior) and one row per inner key (e.g. a correction), in the JSON's order,
@@ -114,6 +128,10 @@ TABLES: Dict[str, Callable[[str], List[str]]] = {
     'cifar10_jpg_lt_models': partial(model_table, 'configs/cifar10_jpg_lt/metafile.yml',
                                      paper=PAPER),
     'test_prior_shift': partial(nested_table, 'test_prior_shift.json', 'priors', 'row'),
+    'cifar10_lt_attribution_overall': partial(nested_table, 'cifar10_lt_attribution.json',
+                                              'overall', 'training; test split'),
+    'cifar10_lt_attribution_steps': partial(nested_table, 'cifar10_lt_attribution.json', 'steps',
+                                            'step (points)'),
 }
 
 

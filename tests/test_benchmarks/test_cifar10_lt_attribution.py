@@ -1,6 +1,7 @@
 """benchmarks/cifar10_lt_attribution.py: the steps from the JPEG held-out rows to the paper's
 setting sum to the whole gap, and the 4,500 trainings are scored on the official test images
 with their own training, val and held-out data untouched."""
+import json
 import os.path as osp
 
 import pytest
@@ -54,3 +55,20 @@ def test_official_test_options_replace_only_the_test_images(tmp_path):
     assert [step['type'] for step in test.dataset.pipeline] == ['LoadImageFromFile',
                                                                 'PackInputs']
     assert cfg.data_preprocessor.to_rgb is True
+
+
+def test_committed_attribution_ties_to_the_results_of_both_settings():
+    """benchmarks/results/cifar10_lt_attribution.json: its first and last settings are the rows of
+    cifar10_lt_full.json and cifar10_lt_r100_paper.json, and its steps add up to the gap."""
+    with open(osp.join(REPO, 'benchmarks', 'results', 'cifar10_lt_attribution.json')) as f:
+        result = json.load(f)
+    ends = {'JPEG, 4,500 ... 45; held-out test': 'cifar10_lt_full.json',
+            "lossless, 5,000 ... 50; official test (the paper's)": 'cifar10_lt_r100_paper.json'}
+    for setting, name in ends.items():
+        with open(osp.join(REPO, 'benchmarks', 'results', name)) as f:
+            rows = json.load(f)['rows']
+        assert {title: result['overall'][title][setting] for title in result['overall']} == {
+            title: rows[row]['overall'][0] for row, title in attribution.ROWS.items()}
+    for row, steps in result['steps'].items():
+        first, last = (result['overall'][row][setting] for setting in ends)
+        assert sum(steps.values()) == pytest.approx(last - first, abs=0.011)
