@@ -31,7 +31,7 @@ import mmengine
 import numpy as np
 
 from mmcausal.apis import ROW_TITLES
-from mmcausal.apis.report import PAPER, detection_table, outcomes_table, results_table
+from mmcausal.apis.report import PAPER, results_table
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 RESULTS = osp.join(REPO, 'benchmarks', 'results')
@@ -87,20 +87,6 @@ def model_table(metafile: str, here: str, paper: Optional[Dict[str, float]] = No
         lines.append(f"| `{model['Name']}` | {top1:.2f} | {(paper or {}).get(row, '-')} | "
                      f'[config]({links[0]}) | [model]({links[1]}) \\| [log]({links[2]}) |')
     return lines
-
-
-def detection_results(result: str, here: str) -> List[str]:
-    """The rows of ``lvis_mini_cpu.json`` (mask AP, APr, APc, APf, box AP per seed) by
-    :func:`mmcausal.apis.report.detection_table`: mean ± std over seeds, the paper's LVIS v0.5
-    AP / APr beside."""
-    return detection_table(load_result(result)['rows'])
-
-
-def detection_outcomes(result: str, here: str) -> List[str]:
-    """Where each LVIS group's objects go in ``lvis_mini_cpu.json``'s ``outcomes`` (found,
-    detected, classified given their box, top 5; test and training scenes) by
-    :func:`mmcausal.apis.report.outcomes_table`."""
-    return outcomes_table(load_result(result)['outcomes'])
 
 
 def nested_table(result: str, key: str, corner: str, here: str) -> List[str]:
