@@ -12,7 +12,7 @@ For every ground-truth object of a split, with the detector's own features of it
 ``top5``
     its own category is among the :data:`TOP` highest-scoring foreground classes of that box.
 
-The three are measured once per alpha of the TDE heads (the backbone, neck and RPN run once per
+They are measured once per alpha of the TDE heads (the backbone, neck and RPN run once per
 image), so de-confound (alpha = 0) and TDE differ in nothing else. :func:`group_rates` gives the
 share of each outcome per frequency group (``r``, ``c``, ``f``), :func:`outcome_rates` those of
 a config, a checkpoint and a split; ``tools/analysis/detection_outcomes.py`` prints them and
@@ -33,7 +33,7 @@ from mmengine.utils import ProgressBar
 from torch import Tensor, nn
 
 IOU = 0.5  # the overlap at which a detection covers an object (LVIS's AP50)
-TOP = 5
+TOP = 5  # the ranks of ``top5``
 OUTCOMES = ('found', 'detected', 'classified', 'top5')
 
 
