@@ -92,6 +92,9 @@ def ground_truth_outcomes(model: nn.Module, dataset,
         sample = batch['data_samples'][0]
         metas = [sample.metainfo]
         gt_boxes, gt_labels = get_box_tensor(sample.gt_instances.bboxes), sample.gt_instances.labels
+        progress.update()
+        if not len(gt_labels):  # nothing to find in this image
+            continue
         labels.append(gt_labels.numpy())
         x = model.extract_feat(batch['inputs'])
         proposals = model.rpn_head.predict(x, [sample], rescale=False)
@@ -106,7 +109,6 @@ def ground_truth_outcomes(model: nn.Module, dataset,
             for name, value in image_outcomes(gt_boxes, gt_labels, detections.bboxes,
                                               detections.labels, gt_scores[0]).items():
                 outcomes[key][name].append(value)
-        progress.update()
     return dict(labels=np.concatenate(labels), **{
         key: {name: np.concatenate(values) for name, values in measured.items()}
         for key, measured in outcomes.items()})
