@@ -401,10 +401,12 @@ def main() -> None:
         print(progress(work_dir, args.seeds, max_epochs), flush=True)
 
     scores = Scores(work_dir)
-    results = [score_seed(seed, {row: checkpoints[f'seed{seed}/{row}'] for row in TRAINED},
-                          work_dir, args.data, args.smoke, scores) for seed in args.seeds]
-    outcomes = [outcomes_of_seed(seed, {row: checkpoints[f'seed{seed}/{row}'] for row in TRAINED},
-                                 args.data, args.smoke, scores) for seed in args.seeds]
+    of_seed = {seed: {row: checkpoints[f'seed{seed}/{row}'] for row in TRAINED}
+               for seed in args.seeds}
+    results = [score_seed(seed, of_seed[seed], work_dir, args.data, args.smoke, scores)
+               for seed in args.seeds]
+    outcomes = [outcomes_of_seed(seed, of_seed[seed], args.data, args.smoke, scores)
+                for seed in args.seeds]
     rows, data = summarize(results), data_summary(args.data)
     batch = Config.fromfile(config('deconfound')).train_dataloader.batch_size
     setup = dict(
@@ -415,8 +417,7 @@ def main() -> None:
                   for model, folder in model_dirs(work_dir, args.seeds).items()})
     setup['hours'] = sum(job['hours'] for job in setup['training'].values())
     os.makedirs(out, exist_ok=True)
-    draw_test_scenes({row: checkpoints[f'seed{args.seeds[0]}/{row}'] for row in TRAINED},
-                     args.data, data['frequency'], args.smoke,
+    draw_test_scenes(of_seed[args.seeds[0]], args.data, data['frequency'], args.smoke,
                      osp.join(out, 'lvis_mini_cpu_scenes.png'))
     with open(osp.join(out, 'lvis_mini_cpu.json'), 'w') as f:
         json.dump(dict(epochs=max_epochs, metrics=list(METRICS), rows=rows,

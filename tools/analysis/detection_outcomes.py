@@ -9,9 +9,9 @@ pipeline: what did the model learn of its own training objects?) and each alpha 
 share of the rare, common and frequent objects that is ``found`` (a final detection of any
 category at IoU >= 0.5), ``detected`` (one of its own category), ``classified`` (its
 ground-truth box as the only RoI scores its own category highest) and ``top5`` (among its 5
-highest):
-:mod:`mmcausal.apis.detection_analysis`. A category TDE should lift but does not is localized
-and not classified, or not localized at all; this tells which. Example, de-confound against TDE::
+highest): :mod:`mmcausal.apis.detection_analysis`. A category TDE should lift but does not is
+localized and not classified, or not localized at all; this tells which. Example, de-confound
+against TDE::
 
     NAME=cascade-mask-rcnn_r18-w16_fpn_1xb4-onecycle-4e_lvis-mini
     python tools/analysis/detection_outcomes.py configs/lvis_mini/deconfound-tde_$NAME.py \\
