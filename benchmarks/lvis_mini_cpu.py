@@ -46,7 +46,7 @@ Into ``--out`` (default ``benchmarks/results``; smoke: the work directory) it wr
 ``lvis_mini_cpu.json``: ``rows`` (per row, lists over seeds of :data:`METRICS` in %, LVIS's
 ``lvis/segm_AP`` ... as ``segm_AP`` ...; the TDE rows also ``alpha``), ``val`` (per seed the
 mask and box AP of each alpha on val), ``outcomes`` (per seed, on the test and the training
-scenes, the share of each frequency group's objects that the linear, de-confound and
+scenes, the share of each frequency group's objects that the linear, Seesaw, de-confound and
 de-confound-TDE models find, detect with their category and classify given their box:
 :func:`outcomes_of_seed`), ``data`` (training images per category, their LVIS
 groups, scenes per split) and ``setup`` (machine, seconds per iteration, hours); and
@@ -257,8 +257,8 @@ def outcomes_of_seed(seed: int, checkpoints: Dict[str, str], data: str, smoke: b
                      scores: Scores) -> Dict[str, dict]:
     """Per split of :data:`OUTCOME_SPLITS`, the share of each frequency group's objects found,
     detected and classified (:func:`~mmcausal.apis.detection_analysis.outcome_rates`) by the
-    ``linear`` model and the de-confound model at alpha = 0 (``deconfound``) and at the paper's
-    alpha (``deconfound-tde``)."""
+    ``linear`` and ``seesaw`` models and the de-confound model at alpha = 0 (``deconfound``)
+    and at the paper's alpha (``deconfound-tde``)."""
     options, paper = test_options(data, smoke), paper_alpha()
 
     def rates(row: str, model: str, split: str, alphas: Optional[Sequence[float]]) -> dict:
@@ -269,11 +269,12 @@ def outcomes_of_seed(seed: int, checkpoints: Dict[str, str], data: str, smoke: b
     result = {}
     for split in OUTCOME_SPLITS:
         key = f'seed{seed}/outcomes/{split}'
-        linear = scores.get(f'{key}/linear', lambda: rates('linear', 'linear', split, None))
+        peers = {model: scores.get(f'{key}/{model}', lambda: rates(model, model, split, None))
+                 for model in ('linear', 'seesaw')}
         tde = scores.get(f'{key}/deconfound',
                          lambda: rates('deconfound-tde', 'deconfound', split, (0, paper)))
-        result[split] = {'linear': linear['model'], 'deconfound': tde['alpha=0'],
-                         'deconfound-tde': tde[f'alpha={paper:g}']}
+        result[split] = {'linear': peers['linear']['model'], 'seesaw': peers['seesaw']['model'],
+                         'deconfound': tde['alpha=0'], 'deconfound-tde': tde[f'alpha={paper:g}']}
     return result
 
 

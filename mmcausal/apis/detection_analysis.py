@@ -58,17 +58,25 @@ def image_outcomes(gt_boxes: Tensor, gt_labels: Tensor, boxes: Tensor, labels: T
 
 
 def check_detector(model: nn.Module, alphas: Optional[Sequence[float]]) -> None:
-    """Raise unless every stage head of ``model.roi_head`` scores with a softmax (the cascade
-    averages their probabilities) and, with ``alphas``, has TDE (``TDEShared2FCBBoxHead``)."""
+    """Raise if ``alphas`` are given and a stage head of ``model.roi_head`` has no TDE (is not
+    ``TDEShared2FCBBoxHead``)."""
     for stage, head in enumerate(model.roi_head.bbox_head):
-        if head.custom_activation:
-            raise ValueError(f'roi_head.bbox_head[{stage}] has a custom activation '
-                             f'({type(head.loss_cls).__name__}), whose stage scores the cascade '
-                             'does not average as probabilities; analyse softmax-scored heads')
         if alphas is not None and not hasattr(head.fc_cls, 'alpha'):
             raise ValueError(f'roi_head.bbox_head[{stage}] is {type(head).__name__}, without TDE: '
                              'give no alphas for a detector whose heads are not '
                              'TDEShared2FCBBoxHead')
+
+
+def class_scores(head: nn.Module, cls_score: Tensor) -> Tensor:
+    """(N, num_classes + 1) class scores, background last, of the cascade's ``cls_score`` (its
+    stage scores averaged, as ``CascadeRoIHead._refine_roi`` returns them) as the last stage
+    ``head`` reads them in ``predict_by_feat``: through its loss's activation where the loss
+    has its own channels (e.g. Seesaw loss: C class logits and 2 objectness logits become
+    softmax(classes) * p(object) and 1 - p(object)), else as they are (logits, or the TDE
+    heads' probabilities), which rank the classes as their softmax does."""
+    if head.custom_cls_channels:
+        return head.loss_cls.get_activation(cls_score)
+    return cls_score
 
 
 @torch.no_grad()
@@ -79,8 +87,8 @@ def ground_truth_outcomes(model: nn.Module, dataset,
 
     Returns ``{'labels': (N,) categories, 'alpha=A': {outcome: (N,) bool}}`` for each alpha of
     ``alphas`` set in the TDE heads, or ``{'labels': ..., 'model': {...}}`` for the model as
-    configured with ``alphas=None`` (a linear detector). Checked by :func:`check_detector`;
-    the TDE heads keep the last alpha.
+    configured with ``alphas=None`` (a detector without TDE, e.g. linear or Seesaw loss).
+    Checked by :func:`check_detector`; the TDE heads keep the last alpha.
     """
     check_detector(model, alphas)
     keys = ['model'] if alphas is None else [f'alpha={alpha:g}' for alpha in alphas]
@@ -105,9 +113,10 @@ def ground_truth_outcomes(model: nn.Module, dataset,
                     head.fc_cls.alpha = alpha
             detections = model.roi_head.predict_bbox(x, metas, proposals,
                                                      model.roi_head.test_cfg, rescale=True)[0]
-            _, gt_scores, _ = model.roi_head._refine_roi(x, rois, metas, [len(gt_labels)])
+            _, (gt_scores, ), _ = model.roi_head._refine_roi(x, rois, metas, [len(gt_labels)])
+            gt_scores = class_scores(model.roi_head.bbox_head[-1], gt_scores)
             for name, value in image_outcomes(gt_boxes, gt_labels, detections.bboxes,
-                                              detections.labels, gt_scores[0]).items():
+                                              detections.labels, gt_scores).items():
                 outcomes[key][name].append(value)
     return dict(labels=np.concatenate(labels), **{
         key: {name: np.concatenate(values) for name, values in measured.items()}

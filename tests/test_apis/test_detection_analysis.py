@@ -3,9 +3,12 @@ boxes, and their shares per LVIS frequency group. The detector end to end:
 tests/test_models/test_cascade_lvis.py."""
 import numpy as np
 import torch
+from mmdet.registry import MODELS
 from mmengine.config import Config
+from mmengine.registry import init_default_scope
 
-from mmcausal.apis.detection_analysis import group_rates, image_outcomes, split_dataset
+from mmcausal.apis.detection_analysis import (class_scores, group_rates, image_outcomes,
+                                              split_dataset)
 
 
 def test_image_outcomes_on_hand_made_boxes():
@@ -29,6 +32,27 @@ def test_image_outcomes_on_hand_made_boxes():
     assert outcomes['detected'].tolist() == [True, False, False, False]
     assert outcomes['classified'].tolist() == [True, False, True, False]
     assert outcomes['top5'].tolist() == [True, True, True, False]
+
+
+def test_class_scores_read_seesaw_channels_as_predict_by_feat_does():
+    """A Seesaw-loss head scores 3 classes and 2 objectness channels: softmax over the classes
+    times p(object), background 1 - p(object). Read raw, the objectness logit (9) would rank
+    first among the 'foreground' columns and no object would be classified."""
+    init_default_scope('mmdet')
+    seesaw, linear = (MODELS.build(dict(type='Shared2FCBBoxHead', num_classes=3, loss_cls=loss))
+                      for loss in (dict(type='SeesawLoss', num_classes=3),
+                                   dict(type='CrossEntropyLoss')))
+    raw = torch.tensor([[1., 3., 2., 9., 0.]])
+    p_object = 1 / (1 + np.exp(-9.))
+    classes = np.exp([1., 3., 2.]) / np.exp([1., 3., 2.]).sum()
+
+    scores = class_scores(seesaw, raw)
+
+    assert np.allclose(scores.numpy(), [[*(classes * p_object), 1 - p_object]], atol=1e-6)
+    box = torch.tensor([[0., 0., 10., 10.]])
+    assert image_outcomes(box, torch.tensor([1]), box, torch.tensor([1]), scores)['classified']
+    assert not image_outcomes(box, torch.tensor([1]), box, torch.tensor([1]), raw)['classified']
+    assert torch.equal(class_scores(linear, raw[:, :4]), raw[:, :4])
 
 
 def test_group_rates_are_shares_per_frequency_group():

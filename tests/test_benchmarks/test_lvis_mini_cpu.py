@@ -77,7 +77,8 @@ def test_smoke_run_scores_every_row_and_resumes(tiny_lvis_mini, tmp_path):
             assert rates['objects'] == dict(r=objects), (split, row)
             assert 0 <= rates['detected']['r'] <= rates['found']['r'] <= 100
             assert rates['classified']['r'] <= rates['top5']['r']
-    assert set(result['outcomes'][0]['test']) == {'linear', 'deconfound', 'deconfound-tde'}
+    assert set(result['outcomes'][0]['test']) == {'linear', 'seesaw', 'deconfound',
+                                                  'deconfound-tde'}
     with open(osp.join(work_dir, 'lvis_mini_cpu.md')) as f:
         assert "| De-confound-TDE (the paper's alpha) | 1.5 |" in f.read()
     # 4 test scenes (every category is rare here) x ground truth, linear, de-confound and TDE,

@@ -245,3 +245,25 @@ def test_detection_outcomes_tool_counts_every_test_object_per_group(tiny_lvis, l
     with pytest.raises(ValueError, match=r'bbox_head\[0\] is Shared2FCBBoxHead, without TDE'):
         tool.main([osp.join(REPO, 'configs', 'lvis_mini', 'linear_cascade-mask-rcnn_r18-w16_fpn_'
                             '1xb4-onecycle-4e_lvis-mini.py'), checkpoint, '--alphas', '1'])
+
+
+def test_detection_outcomes_tool_reads_seesaw_scores(tiny_lvis, tmp_path):
+    """The tool on the Seesaw-loss row (class and objectness channels, read through the loss's
+    activation as mmdet's predict_by_feat does), untrained: every test object counted once."""
+    config = Config.fromfile(osp.join(REPO, 'configs', 'lvis_mini', 'seesaw_cascade-mask-rcnn_'
+                                      'r18-w16_fpn_1xb4-onecycle-4e_lvis-mini.py'))
+    config.model = tiny_model(config)
+    config.test_dataloader = lvis_loader(config, tiny_lvis, test_mode=True)
+    config_file, checkpoint = str(tmp_path / 'tiny_seesaw.py'), str(tmp_path / 'model.pth')
+    config.dump(config_file)
+    torch.manual_seed(0)
+    torch.save(dict(state_dict=MODELS.build(config.model).state_dict()), checkpoint)
+
+    rates = load_script('tools/analysis/detection_outcomes.py').main([config_file, checkpoint])
+
+    groups = [c['frequency'] for c in json.load(open(tiny_lvis['ann_file']))['categories']
+              for a in tiny_lvis['annotations'] if a['category_id'] == c['id']]
+    assert list(rates) == ['model']
+    assert rates['model']['objects'] == {group: groups.count(group) for group in 'rcf'}
+    for group in 'rcf':
+        assert rates['model']['classified'][group] <= rates['model']['top5'][group]
