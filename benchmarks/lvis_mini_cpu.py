@@ -51,8 +51,8 @@ de-confound-TDE models find, detect with their category and classify given their
 :func:`outcomes_of_seed`), ``data`` (training images per category, their LVIS
 groups, scenes per split) and ``setup`` (machine, seconds per iteration, hours); and
 ``lvis_mini_cpu.md``, the table; ``lvis_mini_cpu_scenes.png``, :data:`PICTURED_SCENES` test
-scenes of the first seed with their ground truth and the linear, de-confound and de-confound-TDE
-detections, rare categories in red.
+scenes of the first seed with their ground truth and the linear, Seesaw, de-confound and
+de-confound-TDE detections, rare categories in red.
 """
 import argparse
 import json
@@ -281,11 +281,12 @@ def outcomes_of_seed(seed: int, checkpoints: Dict[str, str], data: str, smoke: b
 def draw_test_scenes(checkpoints: Dict[str, str], data: str, frequency: Sequence[str],
                      smoke: bool, out_file: str) -> None:
     """:data:`PICTURED_SCENES` test scenes with a rare category (``frequency``: the LVIS group
-    of each category): the ground truth and the detections of the linear, de-confound and
-    de-confound-TDE rows (``checkpoints``: row -> checkpoint, of one seed), by
+    of each category): the ground truth and the detections of the linear, Seesaw, de-confound
+    and de-confound-TDE rows (``checkpoints``: row -> checkpoint, of one seed), by
     :func:`~mmcausal.visualization.detections.draw_scenes`."""
     options = test_options(data, smoke)
-    columns = {'linear': ('linear', 'linear'), 'de-confound': ('deconfound', 'deconfound'),
+    columns = {'linear': ('linear', 'linear'), 'Seesaw': ('seesaw', 'seesaw'),
+               'de-confound': ('deconfound', 'deconfound'),
                f'de-confound-TDE (alpha = {paper_alpha():g})': ('deconfound-tde', 'deconfound')}
     models = {}
     for title, (row, model) in columns.items():

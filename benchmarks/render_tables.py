@@ -31,7 +31,7 @@ import mmengine
 import numpy as np
 
 from mmcausal.apis import ROW_TITLES
-from mmcausal.apis.report import PAPER, results_table
+from mmcausal.apis.report import PAPER, detection_table, outcomes_table, results_table
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 RESULTS = osp.join(REPO, 'benchmarks', 'results')
@@ -102,6 +102,20 @@ def nested_table(result: str, key: str, corner: str, here: str) -> List[str]:
     return lines
 
 
+def detection_rows(result: str, here: str) -> List[str]:
+    """The rows of ``benchmarks/lvis_mini_cpu.py``'s JSON as its report prints them
+    (:func:`mmcausal.apis.report.detection_table`: mask and box AP, APr / APc / APf, mean ± std
+    over seeds, the paper's LVIS v0.5 AP / APr)."""
+    return detection_table(load_result(result)['rows'])
+
+
+def detection_outcomes(result: str, here: str) -> List[str]:
+    """Where each frequency group's objects go in ``benchmarks/lvis_mini_cpu.py``'s JSON
+    (:func:`mmcausal.apis.report.outcomes_table`: found, detected, classified given their box,
+    top 5; per split and row)."""
+    return outcomes_table(load_result(result)['outcomes'])
+
+
 # name -> the lines of the table, given the folder of the doc that shows it
 TABLES: Dict[str, Callable[[str], List[str]]] = {
     'cifar10_lt_r100_paper': partial(protocol_table, 'cifar10_lt_r100_paper.json', paper=PAPER),
@@ -118,6 +132,8 @@ TABLES: Dict[str, Callable[[str], List[str]]] = {
                                               'overall', 'training; test split'),
     'cifar10_lt_attribution_steps': partial(nested_table, 'cifar10_lt_attribution.json', 'steps',
                                             'step (points)'),
+    'lvis_mini_cpu': partial(detection_rows, 'lvis_mini_cpu.json'),
+    'lvis_mini_outcomes': partial(detection_outcomes, 'lvis_mini_cpu.json'),
 }
 
 

@@ -81,9 +81,9 @@ def test_smoke_run_scores_every_row_and_resumes(tiny_lvis_mini, tmp_path):
                                                   'deconfound-tde'}
     with open(osp.join(work_dir, 'lvis_mini_cpu.md')) as f:
         assert "| De-confound-TDE (the paper's alpha) | 1.5 |" in f.read()
-    # 4 test scenes (every category is rare here) x ground truth, linear, de-confound and TDE,
-    # each 128 x 128 upscaled 3x
-    assert Image.open(osp.join(work_dir, 'lvis_mini_cpu_scenes.png')).size == (4 * 384, 4 * 384)
+    # 4 test scenes (every category is rare here) x ground truth, linear, Seesaw, de-confound and
+    # TDE, each 128 x 128 upscaled 3x
+    assert Image.open(osp.join(work_dir, 'lvis_mini_cpu_scenes.png')).size == (5 * 384, 4 * 384)
 
     # The same command again: every model is at its last epoch and every score is kept, so
     # nothing is trained or tested again and the rows come out the same.
