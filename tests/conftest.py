@@ -6,6 +6,7 @@ import tarfile
 
 import pytest
 from _checkout import REPO
+from _tools import load_script
 
 # The real data (read-only, never committed): MMCAUSAL_DATA, else ../shared/data beside the
 # checkout. CI sets MMCAUSAL_REQUIRE_DATA=1, so that a missing folder fails instead of skipping.
@@ -75,6 +76,19 @@ def fashion_mnist_root(shared_data, tmp_path_factory) -> str:
                     open(root / name, 'wb') as extracted:
                 shutil.copyfileobj(packed, extracted)
     return str(root)
+
+
+@pytest.fixture(scope='session')
+def tiny_lvis_mini(shared_data, cifar10_jpg_tiny, tmp_path_factory) -> str:
+    """LVIS-mini from tools/dataset_converters/lvis_mini.py on the real Fashion-MNIST files and
+    CIFAR-10 photographs at its smallest: 34 training scenes (8 ... 1 per category, every one
+    rare), each category in 1 val and 1 test scene."""
+    root = str(tmp_path_factory.mktemp('lvis_mini'))
+    lvis_mini = load_script('tools/dataset_converters/lvis_mini.py')
+    assert lvis_mini.generate(osp.join(shared_data, 'fashion-mnist'), cifar10_jpg_tiny, root,
+                              head=8, val_per_category=1, test_per_category=1) == \
+        dict(train=34, val=10, test=10)
+    return root
 
 
 @pytest.fixture(autouse=True)

@@ -17,16 +17,6 @@ ROWS = ['random', 'linear', 'seesaw', 'deconfound', 'deconfound-tde', 'deconfoun
 METRICS = {'segm_AP', 'segm_AP50', 'segm_AP75', 'segm_APr', 'segm_APc', 'segm_APf', 'bbox_AP'}
 
 
-@pytest.fixture(scope='module')
-def tiny_lvis_mini(shared_data, cifar10_jpg_tiny, tmp_path_factory) -> str:
-    root = str(tmp_path_factory.mktemp('lvis_mini'))
-    lvis_mini = load_script('tools/dataset_converters/lvis_mini.py')
-    assert lvis_mini.generate(osp.join(shared_data, 'fashion-mnist'), cifar10_jpg_tiny, root,
-                              head=8, val_per_category=1, test_per_category=1) == \
-        dict(train=34, val=10, test=10)
-    return root
-
-
 def annotations(data: str, split: str) -> int:
     """How many objects the ``split`` scenes of LVIS-mini in ``data`` hold."""
     with open(osp.join(data, 'annotations', f'lvis_mini_{split}.json')) as f:
