@@ -60,7 +60,7 @@ import math
 import os
 import os.path as osp
 import platform
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -361,6 +361,25 @@ def markdown(rows: Dict[str, dict], outcomes: List[dict], setup: dict, data: dic
     return '\n'.join(lines) + '\n'
 
 
+def data_argument(parser: argparse.ArgumentParser, data: str) -> str:
+    """``--data`` as an absolute path, or the parser's error naming the files of LVIS-mini it
+    lacks."""
+    missing = [split for split in ('train', 'val', 'test') if not osp.isfile(
+        osp.join(data, 'annotations', f'lvis_mini_{split}.json'))]
+    if missing:
+        parser.error(f'--data {data}: no annotations/lvis_mini_{{{",".join(missing)}}}.json;'
+                     ' write LVIS-mini there with tools/dataset_converters/lvis_mini.py')
+    return osp.abspath(data)
+
+
+def output_dirs(name: str, work_dir: Optional[str], out: Optional[str],
+                smoke: bool) -> Tuple[str, str]:
+    """The work directory (default ``work_dirs/NAME``, ``NAME_smoke`` with ``smoke``) and the
+    results folder (default ``benchmarks/results``; with ``smoke`` the work directory)."""
+    work_dir = osp.abspath(work_dir or osp.join('work_dirs', name + '_smoke' * smoke))
+    return work_dir, out or (work_dir if smoke else osp.join(ROOT, 'benchmarks', 'results'))
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--data', default=osp.join('data', 'lvis_mini'),
@@ -376,21 +395,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--smoke', action='store_true',
                         help='end-to-end check: 1 epoch, two alphas on val')
     args = parser.parse_args()
-    missing = [split for split in ('train', 'val', 'test') if not osp.isfile(
-        osp.join(args.data, 'annotations', f'lvis_mini_{split}.json'))]
-    if missing:
-        parser.error(f'--data {args.data}: no annotations/lvis_mini_{{{",".join(missing)}}}.json;'
-                     ' write LVIS-mini there with tools/dataset_converters/lvis_mini.py')
-    args.data = osp.abspath(args.data)
+    args.data = data_argument(parser, args.data)
     return args
 
 
 def main() -> None:
     args = parse_args()
     torch.set_num_threads(1)
-    work_dir = osp.abspath(args.work_dir or osp.join(
-        'work_dirs', 'lvis_mini_cpu' + '_smoke' * args.smoke))
-    out = args.out or (work_dir if args.smoke else osp.join(ROOT, 'benchmarks', 'results'))
+    work_dir, out = output_dirs('lvis_mini_cpu', args.work_dir, args.out, args.smoke)
     max_epochs = 1 if args.smoke else Config.fromfile(config('deconfound')).train_cfg.max_epochs
     check_settings(work_dir, dict(data=args.data, epochs=max_epochs, smoke=args.smoke))
     print(progress(work_dir, args.seeds, max_epochs), flush=True)

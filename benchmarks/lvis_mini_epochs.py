@@ -29,7 +29,8 @@ import os.path as osp
 from typing import Dict, List
 
 import torch
-from lvis_mini_cpu import ROOT, Scores, config, paper_alpha, score, test_options, train_options
+from lvis_mini_cpu import (Scores, config, data_argument, output_dirs, paper_alpha, score,
+                           test_options, train_options)
 from mmengine.config import Config
 
 from mmcausal.apis import train
@@ -87,19 +88,14 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if min(args.epochs) < 1:
         parser.error(f'--epochs {args.epochs}: every number of epochs must be >= 1')
-    if not osp.isfile(osp.join(args.data, 'annotations', 'lvis_mini_train.json')):
-        parser.error(f'--data {args.data}: no annotations/lvis_mini_train.json; write LVIS-mini '
-                     'there with tools/dataset_converters/lvis_mini.py')
-    args.data = osp.abspath(args.data)
+    args.data = data_argument(parser, args.data)
     return args
 
 
 def main() -> None:
     args = parse_args()
     torch.set_num_threads(1)
-    work_dir = osp.abspath(args.work_dir or osp.join(
-        'work_dirs', 'lvis_mini_epochs' + '_smoke' * args.smoke))
-    out = args.out or (work_dir if args.smoke else osp.join(ROOT, 'benchmarks', 'results'))
+    work_dir, out = output_dirs('lvis_mini_epochs', args.work_dir, args.out, args.smoke)
     check_settings(work_dir, dict(data=args.data, seed=args.seed, smoke=args.smoke))
     checkpoints: Dict[int, str] = {}
     for epochs in args.epochs:
