@@ -134,6 +134,7 @@ TABLES: Dict[str, Callable[[str], List[str]]] = {
                                             'step (points)'),
     'lvis_mini_cpu': partial(detection_rows, 'lvis_mini_cpu.json'),
     'lvis_mini_outcomes': partial(detection_outcomes, 'lvis_mini_cpu.json'),
+    'lvis_mini_epochs': partial(nested_table, 'lvis_mini_epochs.json', 'effects', 'measure (%)'),
 }
 
 

@@ -1,7 +1,8 @@
 """benchmarks/lvis_mini_epochs.py on a tiny LVIS-mini (34 training scenes, every category rare,
-each in 1 test scene): one de-confound model per number of epochs, its one-cycle schedule
-stretched over them, each measured at alpha 0 and 1.5 on test and on its own training objects;
-the same command resumes instead of retraining."""
+each in 1 test scene): one linear and one de-confound model per number of epochs, their one-cycle
+schedule stretched over them, the linear one measured as it is and the de-confound one at alpha 0
+and 1.5, on test and on their own training objects; the same command resumes instead of
+retraining."""
 import json
 import os
 import os.path as osp
@@ -31,8 +32,8 @@ def test_smoke_run_measures_each_schedule_and_resumes(tiny_lvis_mini, tmp_path):
     with open(osp.join(work_dir, 'lvis_mini_epochs.json')) as f:
         result = json.load(f)
     effects = result['effects']
-    assert list(effects) == ['1 epoch, alpha = 0', '1 epoch, alpha = 1.5', '2 epochs, alpha = 0',
-                             '2 epochs, alpha = 1.5']
+    assert list(effects) == [f'{epochs}: {model}' for epochs in ('1 epoch', '2 epochs')
+                             for model in ('linear', 'de-confound', 'TDE')]
     for values in effects.values():
         assert list(values) == ['test: mask AP', 'test: APr', 'test: APc', 'test: APf',
                                 'test: box AP', 'train: rare classified', 'train: rare in top 5']
@@ -40,9 +41,9 @@ def test_smoke_run_measures_each_schedule_and_resumes(tiny_lvis_mini, tmp_path):
         assert 0 <= values['test: APr'] <= 100
         assert 0 <= values['train: rare classified'] <= values['train: rare in top 5'] <= 100
     # each model's one-cycle runs over its own epochs, in iterations
-    for epochs in (1, 2):
+    for epochs, model in [(1, 'linear'), (1, 'deconfound'), (2, 'linear'), (2, 'deconfound')]:
         checkpoint = load_local_checkpoint(
-            osp.join(work_dir, f'deconfound-{epochs}e', f'epoch_{epochs}.pth'))
+            osp.join(work_dir, f'{model}-{epochs}e', f'epoch_{epochs}.pth'))
         assert checkpoint['meta']['epoch'] == epochs
         assert checkpoint['param_schedulers'][0]['total_steps'] == epochs * ITERATIONS_PER_EPOCH
 
