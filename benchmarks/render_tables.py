@@ -89,16 +89,16 @@ def model_table(metafile: str, here: str, paper: Optional[Dict[str, float]] = No
     return lines
 
 
-def nested_table(result: str, key: str, corner: str, here: str) -> List[str]:
+def nested_table(result: str, key: str, corner: str, here: str, decimals: int = 2) -> List[str]:
     """``{key: {column: {row: number}}}`` of a results JSON as a table of one column per outer
     key (e.g. a test prior) and one row per inner key (e.g. a correction), in the JSON's order,
-    numbers with two decimals; ``corner`` names the rows."""
+    numbers with ``decimals`` decimals (as measured); ``corner`` names the rows."""
     table = load_result(result)[key]
     columns = list(table)
     lines = [f"| {corner} | {' | '.join(columns)} |", '| --- |' + ' ---: |' * len(columns)]
     for row in table[columns[0]]:
-        lines.append(f'| {row} | ' + ' | '.join(f'{table[column][row]:.2f}' for column in columns)
-                     + ' |')
+        lines.append(f'| {row} | ' + ' | '.join(f'{table[column][row]:.{decimals}f}'
+                                                for column in columns) + ' |')
     return lines
 
 
@@ -134,7 +134,8 @@ TABLES: Dict[str, Callable[[str], List[str]]] = {
                                             'step (points)'),
     'lvis_mini_cpu': partial(detection_rows, 'lvis_mini_cpu.json'),
     'lvis_mini_outcomes': partial(detection_outcomes, 'lvis_mini_cpu.json'),
-    'lvis_mini_epochs': partial(nested_table, 'lvis_mini_epochs.json', 'effects', 'measure (%)'),
+    'lvis_mini_epochs': partial(nested_table, 'lvis_mini_epochs.json', 'effects', 'measure (%)',
+                                decimals=1),
 }
 
 
