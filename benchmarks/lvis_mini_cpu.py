@@ -72,7 +72,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 from mmcausal.apis import one_epoch_options, train
-from mmcausal.apis.detection_analysis import outcome_rates, split_dataset
+from mmcausal.apis.detection_analysis import outcome_rates, setting_name, split_dataset
 from mmcausal.apis.long_runs import check_settings, epochs_done, logged_iterations, throughput
 from mmcausal.apis.report import detection_table, outcomes_table
 from mmcausal.visualization.detections import draw_scenes, scenes_with
@@ -273,8 +273,10 @@ def outcomes_of_seed(seed: int, checkpoints: Dict[str, str], data: str, smoke: b
                  for model in ('linear', 'seesaw')}
         tde = scores.get(f'{key}/deconfound',
                          lambda: rates('deconfound-tde', 'deconfound', split, (0, paper)))
-        result[split] = {'linear': peers['linear']['model'], 'seesaw': peers['seesaw']['model'],
-                         'deconfound': tde['alpha=0'], 'deconfound-tde': tde[f'alpha={paper:g}']}
+        result[split] = {'linear': peers['linear'][setting_name(None)],
+                         'seesaw': peers['seesaw'][setting_name(None)],
+                         'deconfound': tde[setting_name(0)],
+                         'deconfound-tde': tde[setting_name(paper)]}
     return result
 
 

@@ -36,7 +36,7 @@ from lvis_mini_cpu import (Scores, config, data_argument, output_dirs, paper_alp
 from mmengine.config import Config
 
 from mmcausal.apis import train
-from mmcausal.apis.detection_analysis import outcome_rates, split_dataset
+from mmcausal.apis.detection_analysis import outcome_rates, setting_name, split_dataset
 from mmcausal.apis.long_runs import check_settings
 
 TEST_METRICS = {'segm_AP': 'test: mask AP', 'segm_APr': 'test: APr', 'segm_APc': 'test: APc',
@@ -57,17 +57,17 @@ def measure(model: str, epochs: int, checkpoint: str, data: str, smoke: bool, wo
     ``'de-confound'`` and ``'TDE'`` (the de-confound model at alpha 0 and the paper's)."""
     options = test_options(data, smoke)
     if model == 'linear':
-        row, settings = 'linear', {'linear': None}
+        row, settings, alphas = 'linear', {'linear': None}, None
     else:
         row, settings = 'deconfound-tde', {'de-confound': 0.0, 'TDE': paper_alpha()}
-    alphas = None if model == 'linear' else list(settings.values())
+        alphas = list(settings.values())
     cfg = Config.fromfile(config(row))
     cfg.merge_from_dict(options)
     outcomes = scores.get(f'{epochs}e/outcomes/train/{model}', lambda: outcome_rates(
         cfg, checkpoint, split_dataset(cfg, 'train'), alphas))
     result = {}
     for column, alpha in settings.items():
-        setting = 'model' if alpha is None else f'alpha={alpha:g}'
+        setting = setting_name(alpha)
         key = f'{epochs}e/test/{model}/{setting}'
         metrics = scores.get(key, lambda: score(row, checkpoint, 'test',
                                                 osp.join(work_dir, 'scores', key), options,

@@ -79,6 +79,12 @@ def class_scores(head: nn.Module, cls_score: Tensor) -> Tensor:
     return cls_score
 
 
+def setting_name(alpha: Optional[float]) -> str:
+    """The key of a setting in :func:`ground_truth_outcomes`' result: ``'alpha=A'`` for the TDE
+    heads at ``alpha``, ``'model'`` for the model as configured (``alpha=None``)."""
+    return 'model' if alpha is None else f'alpha={alpha:g}'
+
+
 @torch.no_grad()
 def ground_truth_outcomes(model: nn.Module, dataset,
                           alphas: Optional[Sequence[float]] = None) -> Dict[str, dict]:
@@ -91,7 +97,7 @@ def ground_truth_outcomes(model: nn.Module, dataset,
     Checked by :func:`check_detector`; the TDE heads keep the last alpha.
     """
     check_detector(model, alphas)
-    keys = ['model'] if alphas is None else [f'alpha={alpha:g}' for alpha in alphas]
+    keys = [setting_name(None)] if alphas is None else [setting_name(a) for a in alphas]
     outcomes: Dict[str, Dict[str, list]] = {key: {name: [] for name in OUTCOMES} for key in keys}
     labels = []
     progress = ProgressBar(len(dataset))
